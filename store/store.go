@@ -1,0 +1,250 @@
+// Package store declares the persistence contract of Gatehouse: one interface
+// that every backend (store/sqlitestore, the embedded default, and
+// store/pgstore, PostgreSQL) implements and that store/storetest checks.
+//
+// Stores persist data atomically and enforce uniqueness; they hold no business
+// rules. Every case-insensitive rule (usernames, emails, group paths, SCIM
+// userName and extern_uid) compares canonical keys computed by package canon;
+// the store derives those keys itself from the values it is given, and looks
+// values up by the key of the argument.
+//
+// Group-scoped methods take the group id as an explicit argument and never
+// return a row of another group, even when handed the id of one.
+//
+// Errors carry gatehouse kinds: NotFound when a row does not exist (in that
+// group), Conflict when a write would break a uniqueness rule, Invalid when a
+// value breaks a rule the store checks (Validate is called on every write),
+// Unavailable when the database cannot be reached. Times are stored in UTC with
+// microsecond precision and come back in UTC.
+//
+// A Store is safe for concurrent use. A Queries handed to an InTx callback is
+// not, and must not be used after the callback returns.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/gatehouse-sso/gatehouse"
+)
+
+// Store is an open database.
+type Store interface {
+	Queries
+
+	// InTx runs fn in one transaction: everything fn writes through q lands
+	// together when fn returns nil, or not at all when it returns an error
+	// (which InTx returns as is). fn runs once; it is not retried.
+	InTx(ctx context.Context, fn func(q Queries) error) error
+
+	// Ping checks that the database answers (readiness).
+	Ping(ctx context.Context) error
+
+	// SchemaInfo reports the schema version in the database and the newest
+	// version this binary knows.
+	SchemaInfo(ctx context.Context) (SchemaInfo, error)
+
+	// Stats reports connection-pool statistics by pool name ("read" and
+	// "write" for SQLite's two pools, "main" for PostgreSQL), for metrics.
+	Stats() map[string]sql.DBStats
+
+	// Close releases the database. It waits for nothing in flight.
+	Close() error
+}
+
+// SchemaInfo describes the migration state.
+type SchemaInfo struct {
+	Current int64 // the newest migration applied to the database
+	Known   int64 // the newest migration this binary carries
+}
+
+// Page selects a window of an ordered list. Lists are ordered by the rows'
+// internal ids, so the order is stable while rows are added.
+type Page struct {
+	// Offset skips that many rows (SCIM's startIndex-1).
+	Offset int
+	// Limit is the most rows returned; 0 returns no rows (only the total).
+	Limit int
+	// AfterID, when positive, starts after the row with that id (keyset paging,
+	// cheaper than Offset at depth). Offset applies after it.
+	AfterID int64
+}
+
+// Queries is every read and write. A Store runs each call in its own
+// transaction; InTx hands one that shares a transaction.
+type Queries interface {
+	UserQueries
+	GroupQueries
+	MemberQueries
+	IdentityQueries
+	SCIMIdentityQueries
+	TokenQueries
+	SAMLConfigQueries
+	AuditQueries
+}
+
+// UserQueries reads and writes global accounts and their emails.
+type UserQueries interface {
+	// CreateUser inserts u with its emails and sets u.ID, u.CreatedAt and
+	// u.UpdatedAt. Conflict when the username is taken, or an email is taken
+	// (by a personal account, for a personal account; within the managing
+	// group, for a managed account).
+	CreateUser(ctx context.Context, u *gatehouse.User) error
+	// UpdateUser writes every field of u, emails included, and sets u.UpdatedAt.
+	// NotFound, Conflict as CreateUser.
+	UpdateUser(ctx context.Context, u *gatehouse.User) error
+	// FindUserByID returns the user with its emails. NotFound.
+	FindUserByID(ctx context.Context, id int64) (*gatehouse.User, error)
+	// FindUserByUsername matches the username case-insensitively. NotFound.
+	FindUserByUsername(ctx context.Context, username string) (*gatehouse.User, error)
+	// FindPersonalUserByEmail finds the personal account owning the address
+	// (case-insensitively). Managed accounts are never returned. NotFound.
+	FindPersonalUserByEmail(ctx context.Context, email string) (*gatehouse.User, error)
+	// FindManagedUserByEmail finds the account managed by groupID owning the
+	// address (case-insensitively). NotFound.
+	FindManagedUserByEmail(ctx context.Context, groupID int64, email string) (*gatehouse.User, error)
+	// UsernameTaken reports whether any account holds the username.
+	UsernameTaken(ctx context.Context, username string) (bool, error)
+	// CountAdmins counts the administrator accounts.
+	CountAdmins(ctx context.Context) (int, error)
+}
+
+// GroupQueries reads and writes groups.
+type GroupQueries interface {
+	// CreateGroup inserts g and sets g.ID, g.CreatedAt, g.UpdatedAt. Conflict
+	// when the path is taken (case-insensitively).
+	CreateGroup(ctx context.Context, g *gatehouse.Group) error
+	// UpdateGroup writes g's path, name and default role. NotFound, Conflict.
+	UpdateGroup(ctx context.Context, g *gatehouse.Group) error
+	// FindGroupByID returns the group. NotFound.
+	FindGroupByID(ctx context.Context, id int64) (*gatehouse.Group, error)
+	// FindGroupByPath matches the path case-insensitively. NotFound.
+	FindGroupByPath(ctx context.Context, path string) (*gatehouse.Group, error)
+	// ListGroups returns a page of groups in id order and the total count.
+	ListGroups(ctx context.Context, p Page) ([]*gatehouse.Group, int, error)
+}
+
+// MemberQueries reads and writes memberships.
+type MemberQueries interface {
+	// PutMember inserts or replaces the membership of m.UserID in m.GroupID and
+	// sets its times. NotFound when the group or the user does not exist.
+	PutMember(ctx context.Context, m *gatehouse.Member) error
+	// FindMember returns the membership. NotFound.
+	FindMember(ctx context.Context, groupID, userID int64) (*gatehouse.Member, error)
+	// DeleteMember removes the membership. NotFound.
+	DeleteMember(ctx context.Context, groupID, userID int64) error
+	// ListMembers returns a page of the group's members in user id order
+	// (Page.AfterID is a user id) and the total count.
+	ListMembers(ctx context.Context, groupID int64, p Page) ([]*gatehouse.Member, int, error)
+	// CountMembersWithRole counts the group's active members holding role.
+	CountMembersWithRole(ctx context.Context, groupID int64, role gatehouse.Role) (int, error)
+	// ListUserGroups returns the memberships of a user, in group id order.
+	ListUserMemberships(ctx context.Context, userID int64) ([]*gatehouse.Member, error)
+}
+
+// IdentityQueries reads and writes SAML identities.
+type IdentityQueries interface {
+	// CreateIdentity inserts i and sets i.ID and its times. Conflict when the
+	// group already has an identity with the same extern_uid (case-insensitively)
+	// or one for the same user. NotFound when the group or user does not exist.
+	CreateIdentity(ctx context.Context, i *gatehouse.Identity) error
+	// UpdateIdentity writes i's extern_uid, state and last sign-in, found by
+	// i.GroupID and i.ID. NotFound, Conflict.
+	UpdateIdentity(ctx context.Context, i *gatehouse.Identity) error
+	// FindIdentityByExternUID matches extern_uid case-insensitively. NotFound.
+	FindIdentityByExternUID(ctx context.Context, groupID int64, externUID string) (*gatehouse.Identity, error)
+	// FindIdentityByUser returns the user's identity in the group. NotFound.
+	FindIdentityByUser(ctx context.Context, groupID, userID int64) (*gatehouse.Identity, error)
+	// DeleteIdentity removes the identity. NotFound.
+	DeleteIdentity(ctx context.Context, groupID, id int64) error
+	// ListIdentities returns a page of the group's identities in id order and
+	// the total count.
+	ListIdentities(ctx context.Context, groupID int64, p Page) ([]*gatehouse.Identity, int, error)
+	// ListUserIdentities returns every SAML identity of a user, in id order.
+	ListUserIdentities(ctx context.Context, userID int64) ([]*gatehouse.Identity, error)
+}
+
+// SCIMIdentityQueries reads and writes SCIM identities. Rows in state deleted
+// are kept but left out of uniqueness and of every Find and List here except
+// FindSCIMIdentityForUser's includeDeleted.
+type SCIMIdentityQueries interface {
+	// CreateSCIMIdentity inserts s, sets s.ID, s.Version (1) and its times.
+	// Conflict when a live identity of the group has the same extern_uid or
+	// userName (case-insensitively), or is for the same user, or the SCIM id is
+	// taken. NotFound when the group or user does not exist.
+	CreateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdentity) error
+	// UpdateSCIMIdentity writes every field of s found by s.GroupID and s.ID,
+	// bumps s.Version and sets s.UpdatedAt. When ifVersion is positive the row
+	// is written only if its version still equals ifVersion, else Conflict
+	// (a concurrent change; SCIM answers 412). NotFound, Conflict as Create.
+	UpdateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdentity, ifVersion int64) error
+	// FindSCIMIdentity returns the live identity with the SCIM id. NotFound.
+	FindSCIMIdentity(ctx context.Context, groupID int64, scimID string) (*gatehouse.SCIMIdentity, error)
+	// FindSCIMIdentityByExternUID matches extern_uid case-insensitively among
+	// live identities. NotFound.
+	FindSCIMIdentityByExternUID(ctx context.Context, groupID int64, externUID string) (*gatehouse.SCIMIdentity, error)
+	// FindSCIMIdentityByUserName matches userName case-insensitively among live
+	// identities. NotFound.
+	FindSCIMIdentityByUserName(ctx context.Context, groupID int64, userName string) (*gatehouse.SCIMIdentity, error)
+	// FindSCIMIdentityForUser returns the user's identity in the group: the live
+	// one, or with includeDeleted the most recently deleted one when no live
+	// one exists. NotFound.
+	FindSCIMIdentityForUser(ctx context.Context, groupID, userID int64, includeDeleted bool) (*gatehouse.SCIMIdentity, error)
+	// ListSCIMIdentities returns a page of the group's live identities in id
+	// order and the total count.
+	ListSCIMIdentities(ctx context.Context, groupID int64, p Page) ([]*gatehouse.SCIMIdentity, int, error)
+}
+
+// TokenQueries reads and writes SCIM tokens and personal access tokens.
+type TokenQueries interface {
+	// CreateSCIMToken inserts t and sets t.ID and t.CreatedAt. NotFound when
+	// the group does not exist; Conflict when the hash exists.
+	CreateSCIMToken(ctx context.Context, t *gatehouse.SCIMToken) error
+	// FindSCIMTokenByHash returns the token with the hash, whatever its group;
+	// the caller checks the group. NotFound.
+	FindSCIMTokenByHash(ctx context.Context, hash []byte) (*gatehouse.SCIMToken, error)
+	// ListSCIMTokens returns the group's tokens in id order.
+	ListSCIMTokens(ctx context.Context, groupID int64) ([]*gatehouse.SCIMToken, error)
+	// DeleteSCIMToken removes one of the group's tokens. NotFound.
+	DeleteSCIMToken(ctx context.Context, groupID, id int64) error
+	// DeleteSCIMTokens removes all of the group's tokens and says how many.
+	DeleteSCIMTokens(ctx context.Context, groupID int64) (int, error)
+	// TouchSCIMToken sets the token's last use. NotFound.
+	TouchSCIMToken(ctx context.Context, id int64, at time.Time) error
+
+	// CreatePAT inserts t and sets t.ID and t.CreatedAt. NotFound when the user
+	// does not exist; Conflict when the hash exists.
+	CreatePAT(ctx context.Context, t *gatehouse.PersonalAccessToken) error
+	// FindPATByHash returns the token with the hash. NotFound.
+	FindPATByHash(ctx context.Context, hash []byte) (*gatehouse.PersonalAccessToken, error)
+	// FindPAT returns the token with the id. NotFound.
+	FindPAT(ctx context.Context, id int64) (*gatehouse.PersonalAccessToken, error)
+	// ListPATs returns the user's tokens in id order.
+	ListPATs(ctx context.Context, userID int64) ([]*gatehouse.PersonalAccessToken, error)
+	// DeletePAT removes the token. NotFound.
+	DeletePAT(ctx context.Context, id int64) error
+	// TouchPAT sets the token's last use. NotFound.
+	TouchPAT(ctx context.Context, id int64, at time.Time) error
+}
+
+// SAMLConfigQueries reads and writes groups' SAML configurations.
+type SAMLConfigQueries interface {
+	// PutSAMLConfig inserts or replaces the group's configuration and sets its
+	// times. NotFound when the group does not exist.
+	PutSAMLConfig(ctx context.Context, c *gatehouse.SAMLConfig) error
+	// FindSAMLConfig returns the group's configuration. NotFound.
+	FindSAMLConfig(ctx context.Context, groupID int64) (*gatehouse.SAMLConfig, error)
+	// DeleteSAMLConfig removes it. NotFound.
+	DeleteSAMLConfig(ctx context.Context, groupID int64) error
+}
+
+// AuditQueries writes and reads audit events.
+type AuditQueries interface {
+	// CreateAuditEvent inserts e and sets e.ID (and e.At when zero).
+	CreateAuditEvent(ctx context.Context, e *gatehouse.AuditEvent) error
+	// ListAuditEvents returns a page of the group's events, newest first
+	// (Page.AfterID continues below that id), and the total count. groupID 0
+	// lists instance-wide events.
+	ListAuditEvents(ctx context.Context, groupID int64, p Page) ([]*gatehouse.AuditEvent, int, error)
+}
