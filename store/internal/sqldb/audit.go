@@ -1,0 +1,72 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/store"
+)
+
+const auditCols = `id, created_at, group_id, actor_kind, actor_id, action, target_kind, target_id, request_id, detail`
+
+// CreateAuditEvent implements store.AuditQueries.
+func (q *queries) CreateAuditEvent(ctx context.Context, e *gatehouse.AuditEvent) error {
+	const op = "CreateAuditEvent"
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	at := stored(e.At)
+	if at.IsZero() {
+		at = q.clock()
+	}
+	var detail any // NULL for no detail
+	if len(e.Detail) > 0 {
+		detail = string(e.Detail)
+	}
+	var id int64
+	err := q.w.QueryRowContext(ctx, `INSERT INTO audit_events (created_at, group_id, actor_kind, actor_id, action,
+	target_kind, target_id, request_id, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		q.t(at), nullID(e.GroupID), string(e.ActorKind), e.ActorID, e.Action,
+		e.TargetKind, e.TargetID, e.RequestID, detail).Scan(&id)
+	if err != nil {
+		return q.fail(ctx, op, err, nil)
+	}
+	e.ID, e.At = id, at
+	return nil
+}
+
+// ListAuditEvents implements store.AuditQueries.
+func (q *queries) ListAuditEvents(ctx context.Context, groupID int64, p store.Page) ([]*gatehouse.AuditEvent, int, error) {
+	l := listing{cols: auditCols, table: "audit_events", key: "id", desc: true}
+	if groupID == 0 {
+		l.where = []string{"group_id IS NULL"}
+	} else {
+		l.where, l.args = []string{"group_id = $1"}, []any{groupID}
+	}
+	var es []*gatehouse.AuditEvent
+	total, err := q.list(ctx, "ListAuditEvents", l, p, func(rows *sql.Rows) error {
+		var (
+			e      gatehouse.AuditEvent
+			actor  string
+			detail sql.NullString
+		)
+		err := rows.Scan(&e.ID, timeCol{&e.At}, idCol{&e.GroupID}, &actor, &e.ActorID, &e.Action,
+			&e.TargetKind, &e.TargetID, &e.RequestID, &detail)
+		if err != nil {
+			return err
+		}
+		e.ActorKind = gatehouse.ActorKind(actor)
+		if detail.Valid {
+			e.Detail = json.RawMessage(detail.String)
+		}
+		es = append(es, &e)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return es, total, nil
+}

@@ -1,0 +1,212 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/canon"
+	"github.com/gatehouse-sso/gatehouse/store"
+)
+
+const groupCols = `id, path, name, default_role, created_at, updated_at`
+
+func scanGroup(s interface{ Scan(...any) error }) (*gatehouse.Group, error) {
+	var g gatehouse.Group
+	err := s.Scan(&g.ID, &g.Path, &g.Name, &g.DefaultRole, timeCol{&g.CreatedAt}, timeCol{&g.UpdatedAt})
+	return &g, err
+}
+
+// CreateGroup implements store.GroupQueries.
+func (q *queries) CreateGroup(ctx context.Context, g *gatehouse.Group) error {
+	const op = "CreateGroup"
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	now := q.clock()
+	var id int64
+	err := q.w.QueryRowContext(ctx, `INSERT INTO groups (path, path_key, name, default_role, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`,
+		g.Path, canon.Key(g.Path), g.Name, int(g.DefaultRole), q.t(now)).Scan(&id)
+	if err != nil {
+		return q.fail(ctx, op, err, groupOnErr(g))
+	}
+	g.ID, g.CreatedAt, g.UpdatedAt = id, now, now
+	return nil
+}
+
+// UpdateGroup implements store.GroupQueries.
+func (q *queries) UpdateGroup(ctx context.Context, g *gatehouse.Group) error {
+	const op = "UpdateGroup"
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	now := q.clock()
+	res, err := q.w.ExecContext(ctx, `UPDATE groups SET path = $2, path_key = $3, name = $4, default_role = $5, updated_at = $6
+WHERE id = $1`,
+		g.ID, g.Path, canon.Key(g.Path), g.Name, int(g.DefaultRole), q.t(now))
+	if err != nil {
+		return q.fail(ctx, op, err, groupOnErr(g))
+	}
+	if err := q.one(ctx, op, res, func() error { return q.notFound(op, "group %d not found", g.ID) }); err != nil {
+		return err
+	}
+	g.UpdatedAt = now
+	return nil
+}
+
+func groupOnErr(g *gatehouse.Group) *onErr {
+	return &onErr{values: map[string]any{"groups_path_key": g.Path}}
+}
+
+// FindGroupByID implements store.GroupQueries.
+func (q *queries) FindGroupByID(ctx context.Context, id int64) (*gatehouse.Group, error) {
+	const op = "FindGroupByID"
+	g, err := scanGroup(q.r.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, q.notFound(op, "group %d not found", id)
+	}
+	if err != nil {
+		return nil, q.fail(ctx, op, err, nil)
+	}
+	return g, nil
+}
+
+// FindGroupByPath implements store.GroupQueries.
+func (q *queries) FindGroupByPath(ctx context.Context, path string) (*gatehouse.Group, error) {
+	const op = "FindGroupByPath"
+	g, err := scanGroup(q.r.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE path_key = $1`, canon.Key(path)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, q.notFound(op, "group %q not found", path)
+	}
+	if err != nil {
+		return nil, q.fail(ctx, op, err, nil)
+	}
+	return g, nil
+}
+
+// ListGroups implements store.GroupQueries.
+func (q *queries) ListGroups(ctx context.Context, p store.Page) ([]*gatehouse.Group, int, error) {
+	var gs []*gatehouse.Group
+	total, err := q.list(ctx, "ListGroups", listing{cols: groupCols, table: "groups", key: "id"}, p,
+		func(rows *sql.Rows) error {
+			g, err := scanGroup(rows)
+			if err != nil {
+				return err
+			}
+			gs = append(gs, g)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, err
+	}
+	return gs, total, nil
+}
+
+const memberCols = `group_id, user_id, role, state, created_at, updated_at`
+
+func scanMember(s interface{ Scan(...any) error }) (*gatehouse.Member, error) {
+	var (
+		m     gatehouse.Member
+		state string
+	)
+	err := s.Scan(&m.GroupID, &m.UserID, &m.Role, &state, timeCol{&m.CreatedAt}, timeCol{&m.UpdatedAt})
+	m.State = gatehouse.MemberState(state)
+	return &m, err
+}
+
+// PutMember implements store.MemberQueries.
+func (q *queries) PutMember(ctx context.Context, m *gatehouse.Member) error {
+	const op = "PutMember"
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	now := q.clock()
+	// A replaced membership keeps the time it began.
+	var created time.Time
+	err := q.w.QueryRowContext(ctx, `INSERT INTO members (group_id, user_id, role, state, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $5)
+ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role, state = excluded.state, updated_at = excluded.updated_at
+RETURNING created_at`,
+		m.GroupID, m.UserID, int(m.Role), string(m.State), q.t(now)).Scan(timeCol{&created})
+	if err != nil {
+		return q.fail(ctx, op, err, &onErr{refs: []ref{
+			{fkey: "members_group_id_fkey", table: "groups", noun: "group", id: m.GroupID},
+			{fkey: "members_user_id_fkey", table: "users", noun: "user", id: m.UserID},
+		}})
+	}
+	m.CreatedAt, m.UpdatedAt = created, now
+	return nil
+}
+
+// FindMember implements store.MemberQueries.
+func (q *queries) FindMember(ctx context.Context, groupID, userID int64) (*gatehouse.Member, error) {
+	const op = "FindMember"
+	m, err := scanMember(q.r.QueryRowContext(ctx, `SELECT `+memberCols+` FROM members WHERE group_id = $1 AND user_id = $2`, groupID, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, q.notFound(op, "user %d is not a member of group %d", userID, groupID)
+	}
+	if err != nil {
+		return nil, q.fail(ctx, op, err, nil)
+	}
+	return m, nil
+}
+
+// DeleteMember implements store.MemberQueries.
+func (q *queries) DeleteMember(ctx context.Context, groupID, userID int64) error {
+	const op = "DeleteMember"
+	res, err := q.w.ExecContext(ctx, `DELETE FROM members WHERE group_id = $1 AND user_id = $2`, groupID, userID)
+	if err != nil {
+		return q.fail(ctx, op, err, nil)
+	}
+	return q.one(ctx, op, res, func() error { return q.notFound(op, "user %d is not a member of group %d", userID, groupID) })
+}
+
+// ListMembers implements store.MemberQueries.
+func (q *queries) ListMembers(ctx context.Context, groupID int64, p store.Page) ([]*gatehouse.Member, int, error) {
+	var ms []*gatehouse.Member
+	l := listing{cols: memberCols, table: "members", where: []string{"group_id = $1"}, args: []any{groupID}, key: "user_id"}
+	total, err := q.list(ctx, "ListMembers", l, p, func(rows *sql.Rows) error {
+		m, err := scanMember(rows)
+		if err != nil {
+			return err
+		}
+		ms = append(ms, m)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return ms, total, nil
+}
+
+// CountMembersWithRole implements store.MemberQueries.
+func (q *queries) CountMembersWithRole(ctx context.Context, groupID int64, role gatehouse.Role) (int, error) {
+	var n int
+	err := q.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE group_id = $1 AND role = $2 AND state = $3`,
+		groupID, int(role), string(gatehouse.MemberActive)).Scan(&n)
+	if err != nil {
+		return 0, q.fail(ctx, "CountMembersWithRole", err, nil)
+	}
+	return n, nil
+}
+
+// ListUserMemberships implements store.MemberQueries.
+func (q *queries) ListUserMemberships(ctx context.Context, userID int64) ([]*gatehouse.Member, error) {
+	var ms []*gatehouse.Member
+	err := q.all(ctx, "ListUserMemberships", `SELECT `+memberCols+` FROM members WHERE user_id = $1 ORDER BY group_id`,
+		[]any{userID}, func(rows *sql.Rows) error {
+			m, err := scanMember(rows)
+			if err != nil {
+				return err
+			}
+			ms = append(ms, m)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return ms, nil
+}

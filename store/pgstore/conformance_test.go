@@ -1,0 +1,20 @@
+package pgstore_test
+
+import (
+	"testing"
+
+	"github.com/gatehouse-sso/gatehouse/store"
+	"github.com/gatehouse-sso/gatehouse/store/pgstore/pgstoretest"
+	"github.com/gatehouse-sso/gatehouse/store/storetest"
+)
+
+// The suite runs when GATEHOUSE_TEST_POSTGRES names a database (see
+// pgstoretest); each case gets a schema of its own.
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return pgstoretest.Open(t) })
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, pgstoretest.Open)
+}

@@ -1,0 +1,162 @@
+package storetest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/store"
+)
+
+// BenchIdentitiesEnv names the environment variable that sets how many SCIM
+// identities Bench seeds for its lookup and list benchmarks (default
+// 100,000); a smaller number makes a quick run.
+const BenchIdentitiesEnv = "GATEHOUSE_BENCH_IDENTITIES"
+
+// seedBatch is how many accounts and identities one seeding transaction
+// writes.
+const seedBatch = 1000
+
+// Bench runs benchmarks of the store's hot paths as sub-benchmarks of b:
+//
+//   - CreateUserAndSCIMIdentity: what a SCIM POST writes, in one transaction
+//     (a managed account, its SCIM identity, its membership, an audit event).
+//   - FindSCIMIdentityByExternUID: a lookup by extern_uid, in another case,
+//     in a group of many identities.
+//   - ListSCIMIdentitiesPage100/Offset and /AfterID: a page of 100 at a random
+//     position, with its total, by offset and by keyset.
+//
+// open returns a fresh, empty store and registers its own cleanup. Bench opens
+// one store for the first benchmark and seeds another once, before the others
+// run, with the number of identities BenchIdentitiesEnv says; seeding time is
+// logged.
+func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
+	b.Run("CreateUserAndSCIMIdentity", func(b *testing.B) { benchCreate(b, open(b)) })
+
+	n := benchIdentities(b)
+	seed := seedIdentities(b, open(b), n)
+	b.Run("FindSCIMIdentityByExternUID", func(b *testing.B) {
+		ctx := b.Context()
+		for b.Loop() {
+			k := rand.IntN(n)
+			got, err := seed.store.FindSCIMIdentityByExternUID(ctx, seed.group.ID, seed.lookups[k])
+			if err != nil || got.ID != seed.ids[k] {
+				b.Fatalf("FindSCIMIdentityByExternUID(%q) = %v, %v, want row %d", seed.lookups[k], got, err, seed.ids[k])
+			}
+		}
+	})
+	b.Run("ListSCIMIdentitiesPage100", func(b *testing.B) {
+		b.Run("Offset", func(b *testing.B) {
+			for b.Loop() {
+				p := store.Page{Offset: rand.IntN(n - 100 + 1), Limit: 100}
+				benchPage(b, seed, p, seed.ids[p.Offset])
+			}
+		})
+		b.Run("AfterID", func(b *testing.B) {
+			for b.Loop() {
+				k := rand.IntN(n - 100)
+				benchPage(b, seed, store.Page{AfterID: seed.ids[k], Limit: 100}, seed.ids[k+1])
+			}
+		})
+	})
+}
+
+// benchIdentities returns the number of identities to seed.
+func benchIdentities(b *testing.B) int {
+	v := os.Getenv(BenchIdentitiesEnv)
+	if v == "" {
+		return 100_000
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 101 {
+		b.Fatalf("%s=%q: want a number of at least 101", BenchIdentitiesEnv, v)
+	}
+	return n
+}
+
+// benchCreate measures what a SCIM POST writes.
+func benchCreate(b *testing.B, s store.Store) {
+	ctx := b.Context()
+	g := MustCreateGroup(b, s, "bench")
+	i := 0
+	for b.Loop() {
+		i++
+		err := s.InTx(ctx, func(q store.Queries) error {
+			u := newManaged(g.ID, fmt.Sprintf("user%d", i), fmt.Sprintf("user%d@corp.example", i))
+			if err := q.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			si := newSCIMIdentity(g.ID, u.ID, fmt.Sprintf("User%d@IdP.example", i))
+			si.Attributes = []byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"active":true}`)
+			if err := q.CreateSCIMIdentity(ctx, si); err != nil {
+				return err
+			}
+			m := &gatehouse.Member{GroupID: g.ID, UserID: u.ID, Role: gatehouse.Guest, State: gatehouse.MemberActive}
+			if err := q.PutMember(ctx, m); err != nil {
+				return err
+			}
+			return q.CreateAuditEvent(ctx, &gatehouse.AuditEvent{
+				GroupID: g.ID, ActorKind: gatehouse.ActorSCIMToken, ActorID: 1,
+				Action: "scim.user.create", TargetKind: "scim_identity", TargetID: si.SCIMID,
+			})
+		})
+		if err != nil {
+			b.Fatalf("InTx(create user %d) = %v", i, err)
+		}
+	}
+}
+
+// seeded is a store holding one group with many SCIM identities.
+type seeded struct {
+	store   store.Store
+	group   *gatehouse.Group
+	ids     []int64  // the identities' row ids, in list order
+	lookups []string // each identity's extern_uid in upper case
+}
+
+// seedIdentities writes n managed accounts and their SCIM identities into one
+// group of s, seedBatch to a transaction.
+func seedIdentities(b *testing.B, s store.Store, n int) *seeded {
+	ctx := b.Context()
+	start := time.Now()
+	sd := &seeded{store: s, group: MustCreateGroup(b, s, "seeded")}
+	for from := 0; from < n; from += seedBatch {
+		err := s.InTx(ctx, func(q store.Queries) error {
+			for i := from; i < min(from+seedBatch, n); i++ {
+				u := newManaged(sd.group.ID, fmt.Sprintf("seed%07d", i), fmt.Sprintf("seed%07d@corp.example", i))
+				if err := q.CreateUser(ctx, u); err != nil {
+					return err
+				}
+				uid := fmt.Sprintf("Seed%07d@IdP.example", i)
+				si := newSCIMIdentity(sd.group.ID, u.ID, uid)
+				if err := q.CreateSCIMIdentity(ctx, si); err != nil {
+					return err
+				}
+				sd.ids = append(sd.ids, si.ID)
+				sd.lookups = append(sd.lookups, strings.ToUpper(uid))
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatalf("seeding identities %d to %d: %v", from, from+seedBatch, err)
+		}
+	}
+	d := time.Since(start)
+	b.Logf("seeded %d accounts and SCIM identities in %v (%v each)", n, d.Round(time.Millisecond), d/time.Duration(n))
+	return sd
+}
+
+// benchPage lists one page of the seeded group and checks its first row and
+// total.
+func benchPage(b *testing.B, sd *seeded, p store.Page, first int64) {
+	list, total, err := sd.store.ListSCIMIdentities(b.Context(), sd.group.ID, p)
+	if err != nil || len(list) != 100 || list[0].ID != first || total != len(sd.ids) {
+		b.Fatalf("ListSCIMIdentities(%+v) = %d rows, total %d, %v, want 100 rows from row %d, total %d",
+			p, len(list), total, err, first, len(sd.ids))
+	}
+}
