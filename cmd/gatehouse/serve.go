@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/admin"
+	"github.com/gatehouse-sso/gatehouse/password"
+	"github.com/gatehouse-sso/gatehouse/server"
+	"github.com/gatehouse-sso/gatehouse/store"
+)
+
+func runServe(ctx context.Context, c *cli) error {
+	fs := c.newFlags("serve", "[--addr 127.0.0.1:8080] [--db URL] [--base-url URL] [flags]")
+	db := dbFlag(fs)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env GATEHOUSE_ADDR)")
+	baseURL := fs.String("base-url", "", "public URL of this server, used in SCIM and SAML URLs (default http://ADDR; env GATEHOUSE_BASE_URL)")
+	logFormat := fs.String("log-format", "text", "log format: text or json (env GATEHOUSE_LOG_FORMAT)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate file: serve HTTPS directly (with --tls-key; env GATEHOUSE_TLS_CERT)")
+	tlsKey := fs.String("tls-key", "", "PEM private key file for --tls-cert (env GATEHOUSE_TLS_KEY)")
+	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs or IPs whose X-Forwarded-* headers are believed (env GATEHOUSE_TRUSTED_PROXIES)")
+	adminPWFile := fs.String("initial-admin-password-file", "", "file holding the password of the first administrator, root (default: generate a one-time password and print it once)")
+	if err := c.parse(fs); err != nil {
+		return err
+	}
+	log, err := newLogger(c.stderr, *logFormat)
+	if err != nil {
+		return err
+	}
+	trusted, err := server.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v", err)
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together; give both or neither")
+	}
+	var initialPW string
+	if *adminPWFile != "" {
+		b, err := os.ReadFile(*adminPWFile)
+		if err != nil {
+			return gatehouse.Errorf(gatehouse.Invalid, "--initial-admin-password-file: %v", err)
+		}
+		initialPW = strings.TrimRight(string(b), "\r\n")
+		if err := password.Check(initialPW); err != nil {
+			return gatehouse.Errorf(gatehouse.Invalid, "--initial-admin-password-file: %v", err)
+		}
+	}
+	base := *baseURL
+	if base == "" {
+		base = server.DefaultBaseURL(*addr)
+		if *tlsCert != "" {
+			base = "https://" + strings.TrimPrefix(base, "http://")
+		}
+	}
+
+	s, err := openStore(ctx, *db, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	created, pw, err := (&admin.Service{Store: s}).Bootstrap(ctx, initialPW)
+	if err != nil {
+		return fmt.Errorf("create the first administrator: %w", err)
+	}
+	if created && initialPW == "" {
+		// Straight to stderr, never through the structured log, so log
+		// collectors do not keep it.
+		fmt.Fprintf(c.stderr, "\nCreated the administrator %q with the one-time password:\n\n    %s\n\nSign in and change it; it is not shown again.\n\n", admin.RootUsername, pw)
+	} else if created {
+		log.Info("created the administrator from --initial-admin-password-file", "username", admin.RootUsername)
+	}
+
+	srv, err := server.New(server.Config{
+		Addr:           *addr,
+		BaseURL:        base,
+		TLSCertFile:    *tlsCert,
+		TLSKeyFile:     *tlsKey,
+		TrustedProxies: trusted,
+		Logger:         log,
+		DB:             s,
+	})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	return srv.Run(ctx)
+}
+
+func runMigrate(ctx context.Context, c *cli) error {
+	fs := c.newFlags("migrate", "[--db URL]")
+	db := dbFlag(fs)
+	if err := c.parse(fs); err != nil {
+		return err
+	}
+	return c.withStore(ctx, *db, func(s store.Store) error {
+		info, err := s.SchemaInfo(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "schema at version %d (this binary knows up to %d)\n", info.Current, info.Known)
+		return nil
+	})
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// node is one running "gatehouse serve".
+type node struct {
+	addr   string
+	stderr *syncBuffer
+	stop   func() error
+}
+
+// startServe runs "gatehouse serve" in-process on a free loopback port with
+// JSON logs and waits until it listens.
+func startServe(t *testing.T, env map[string]string, args ...string) *node {
+	t.Helper()
+	n, err := launchServe(env, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.stop() })
+	return n
+}
+
+// launchServe is startServe for any goroutine: it returns what went wrong.
+func launchServe(env map[string]string, args ...string) (*node, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	errb := &syncBuffer{}
+	done := make(chan error, 1)
+	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
+	go func() {
+		done <- run(ctx, all, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, errb)
+	}()
+	var once sync.Once
+	var result error
+	n := &node{stderr: errb, stop: func() error {
+		once.Do(func() { cancel(); result = <-done })
+		return result
+	}}
+	deadline := time.Now().Add(20 * time.Second)
+	for n.addr == "" {
+		select {
+		case err := <-done:
+			cancel()
+			return nil, fmt.Errorf("serve exited early: %v\n%s", err, errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			n.stop()
+			return nil, fmt.Errorf("serve did not listen within 20s:\n%s", errb.String())
+		}
+		sc := bufio.NewScanner(strings.NewReader(errb.String()))
+		for sc.Scan() {
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				n.addr = line.Addr
+			}
+		}
+		time.Sleep(10 * time.Millisecond) // polling the log for the port, not synchronising work
+	}
+	return n, nil
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServe(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "serve.db")
+	n := startServe(t, map[string]string{"GATEHOUSE_DB": db})
+	base := "http://" + n.addr
+
+	if code, body := get(t, base+"/-/health"); code != 200 || body != "ok" {
+		t.Errorf("GET /-/health = %d %q, want 200 ok", code, body)
+	}
+	if code, body := get(t, base+"/-/ready"); code != 200 {
+		t.Errorf("GET /-/ready = %d %q, want 200", code, body)
+	}
+	if code, body := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, "gatehouse_http_requests_total") || !strings.Contains(body, "gatehouse_db_open_connections") {
+		t.Errorf("GET /metrics = %d, want Prometheus text with request and pool metrics:\n%.500s", code, body)
+	}
+
+	// The one-time password is printed once, outside the structured log.
+	logs := n.stderr.String()
+	if strings.Count(logs, "one-time password") != 1 {
+		t.Fatalf("stderr mentions the one-time password %d times, want once:\n%s", strings.Count(logs, "one-time password"), logs)
+	}
+	pw := oneTimePassword(t, logs)
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.HasPrefix(line, "{") && strings.Contains(line, pw) {
+			t.Errorf("a structured log line holds the password: %s", line)
+		}
+	}
+	if err := n.stop(); err != nil {
+		t.Errorf("serve after cancel = %v, want nil (graceful shutdown)", err)
+	}
+
+	// A second start finds the administrator and prints nothing.
+	n2 := startServe(t, map[string]string{"GATEHOUSE_DB": db})
+	if strings.Contains(n2.stderr.String(), "one-time password") {
+		t.Errorf("second start printed a password again:\n%s", n2.stderr.String())
+	}
+}
+
+// oneTimePassword picks the indented password line from serve's notice.
+func oneTimePassword(t *testing.T, logs string) string {
+	t.Helper()
+	lines := strings.Split(logs, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "one-time password") && i+2 < len(lines) {
+			return strings.TrimSpace(lines[i+2])
+		}
+	}
+	t.Fatalf("no password in:\n%s", logs)
+	return ""
+}
+
+func TestServeInitialPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("operator chosen pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := startServe(t, nil, "--db", "sqlite:"+filepath.Join(dir, "g.db"), "--initial-admin-password-file", pwFile)
+	if logs := n.stderr.String(); strings.Contains(logs, "one-time password") || strings.Contains(logs, "operator chosen pw") {
+		t.Errorf("serve printed a password although one was given:\n%s", logs)
+	}
+
+	if err := os.WriteFile(pwFile, []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := gh(t, nil, "", "serve", "--db", "sqlite:"+filepath.Join(dir, "h.db"), "--initial-admin-password-file", pwFile)
+	if r.code != exitError || !strings.Contains(r.stderr, "at least 8") {
+		t.Errorf("serve with a short initial password = exit %d, %q", r.code, r.stderr)
+	}
+}
+
+func TestServeBadFlags(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		msg  string
+	}{
+		{"cert without key", []string{"--tls-cert", "c.pem"}, nil, "go together"},
+		{"bad proxy", []string{"--trusted-proxies", "10.0.0.0/99"}, nil, "10.0.0.0/99"},
+		{"bad proxy env", nil, map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "nonsense"}, "nonsense"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := gh(t, tt.env, "", append([]string{"serve", "--db", db}, tt.args...)...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, tt.msg) {
+				t.Errorf("serve %v = exit %d, %q; want exit 2 mentioning %q", tt.args, r.code, r.stderr, tt.msg)
+			}
+		})
+	}
+}
+
+// TestServeNodesStartTogether starts two nodes on one fresh PostgreSQL
+// schema at once: migrations run once and exactly one prints root's password.
+func TestServeNodesStartTogether(t *testing.T) {
+	dbs := databases(t)
+	dsn, ok := dbs["postgres"]
+	if !ok {
+		t.Skip("GATEHOUSE_TEST_POSTGRES not set")
+	}
+	env := map[string]string{"GATEHOUSE_DB": dsn}
+	var wg sync.WaitGroup
+	nodes := make([]*node, 2)
+	errs := make([]error, 2)
+	for i := range nodes {
+		wg.Go(func() { nodes[i], errs[i] = launchServe(env) })
+	}
+	wg.Wait()
+	for i, n := range nodes {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		t.Cleanup(func() { n.stop() })
+	}
+	printed := 0
+	for _, n := range nodes {
+		printed += strings.Count(n.stderr.String(), "one-time password")
+		if code, _ := get(t, "http://"+n.addr+"/-/ready"); code != 200 {
+			t.Errorf("node %s not ready: %d", n.addr, code)
+		}
+	}
+	if printed != 1 {
+		t.Errorf("two nodes printed the one-time password %d times, want 1", printed)
+	}
+}
