@@ -309,3 +309,55 @@ func TestBootstrapRootTaken(t *testing.T) {
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+// TestConcurrentRules runs the read-then-write rules from several goroutines
+// at once: the group keeps an owner and at most MaxSCIMTokens tokens.
+func TestConcurrentRules(t *testing.T) {
+	backends(t, func(t *testing.T, svc *admin.Service) {
+		ctx := context.Background()
+		mustUser(t, svc, "alice", "alice@example.com")
+		mustUser(t, svc, "bob", "bob@example.com")
+		g, err := svc.CreateGroup(ctx, admin.System, admin.NewGroup{Path: "acme", Owner: "alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.SetMember(ctx, admin.System, "acme", "bob", gatehouse.Owner); err != nil {
+			t.Fatal(err)
+		}
+
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		demoteErrs := make([]error, 2)
+		for i, who := range []string{"alice", "bob"} {
+			wg.Go(func() {
+				<-start
+				_, demoteErrs[i] = svc.SetMember(ctx, admin.System, "acme", who, gatehouse.Developer)
+			})
+		}
+		const racers = 6
+		tokenErrs := make([]error, racers)
+		for i := range racers {
+			wg.Go(func() {
+				<-start
+				_, _, tokenErrs[i] = svc.CreateSCIMToken(ctx, admin.System, "acme")
+			})
+		}
+		close(start)
+		wg.Wait()
+
+		if owners, err := svc.Store.CountMembersWithRole(ctx, g.ID, gatehouse.Owner); err != nil || owners != 1 {
+			t.Errorf("owners after two concurrent demotions = %d, %v (errors %v); want 1", owners, err, demoteErrs)
+		}
+		ok := 0
+		for _, err := range tokenErrs {
+			if err == nil {
+				ok++
+			} else if !gatehouse.IsKind(err, gatehouse.Conflict) {
+				t.Errorf("CreateSCIMToken: %v, want nil or Conflict", err)
+			}
+		}
+		if ts, _ := svc.Store.ListSCIMTokens(ctx, g.ID); ok != admin.MaxSCIMTokens || len(ts) != admin.MaxSCIMTokens {
+			t.Errorf("%d concurrent CreateSCIMToken: %d succeeded, %d stored; want %d", racers, ok, len(ts), admin.MaxSCIMTokens)
+		}
+	})
+}

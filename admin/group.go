@@ -65,6 +65,10 @@ func (s *Service) SetMember(ctx context.Context, a Actor, groupRef, userRef stri
 		if err != nil {
 			return err
 		}
+		// Two owners demoting each other at once must not both succeed.
+		if err := q.LockGroup(ctx, g.ID); err != nil {
+			return err
+		}
 		old, err := q.FindMember(ctx, g.ID, u.ID)
 		switch {
 		case gatehouse.IsKind(err, gatehouse.NotFound):

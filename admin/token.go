@@ -33,6 +33,10 @@ func (s *Service) newSCIMToken(ctx context.Context, a Actor, groupRef string, re
 			return err
 		}
 		t.GroupID = g.ID
+		// Concurrent creators must not exceed MaxSCIMTokens together.
+		if err := q.LockGroup(ctx, g.ID); err != nil {
+			return err
+		}
 		action := "scim_token_created"
 		removed := 0
 		if reset {

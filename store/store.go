@@ -49,7 +49,7 @@ type Store interface {
 	// "write" for SQLite's two pools, "main" for PostgreSQL), for metrics.
 	Stats() map[string]sql.DBStats
 
-	// Close releases the database. It waits for nothing in flight.
+	// Close releases the database; queries already running finish first.
 	Close() error
 }
 
@@ -123,6 +123,13 @@ type GroupQueries interface {
 	FindGroupByPath(ctx context.Context, path string) (*gatehouse.Group, error)
 	// ListGroups returns a page of groups in id order and the total count.
 	ListGroups(ctx context.Context, p Page) ([]*gatehouse.Group, int, error)
+	// LockGroup holds the group's write lock until the surrounding
+	// transaction ends: transactions that lock the same group run one after
+	// the other. Use cases take it inside InTx before a rule that reads the
+	// group's rows and then writes (the last owner, the number of SCIM
+	// tokens), so the rule holds under concurrent writers on every backend.
+	// Outside InTx it only checks that the group exists. NotFound.
+	LockGroup(ctx context.Context, groupID int64) error
 }
 
 // MemberQueries reads and writes memberships.
@@ -139,7 +146,7 @@ type MemberQueries interface {
 	ListMembers(ctx context.Context, groupID int64, p Page) ([]*gatehouse.Member, int, error)
 	// CountMembersWithRole counts the group's active members holding role.
 	CountMembersWithRole(ctx context.Context, groupID int64, role gatehouse.Role) (int, error)
-	// ListUserGroups returns the memberships of a user, in group id order.
+	// ListUserMemberships returns the memberships of a user, in group id order.
 	ListUserMemberships(ctx context.Context, userID int64) ([]*gatehouse.Member, error)
 }
 

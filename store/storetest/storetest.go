@@ -80,6 +80,7 @@ func suite() []testCase {
 		{"Tx/ConflictRollsBack", testTxConflictRollsBack},
 		{"Race/SCIMIdentity", testRaceSCIMIdentity},
 		{"Race/Username", testRaceUsername},
+		{"Race/LockGroup", testRaceLockGroup},
 		{"Times", testTimes},
 		{"Paging", testPaging},
 		{"Validation", testValidation},

@@ -226,3 +226,35 @@ func testRaceUsername(t *testing.T, s store.Store) {
 		t.Errorf("FindUserByUsername(RACER) = %v, %v, want the winner %q", got, err, caseVariant("racer", winner))
 	}
 }
+
+// testRaceLockGroup has racers each lock the group, count its SCIM tokens
+// and add one only while there is none: with the lock exactly one token is
+// created on every backend; without it, PostgreSQL's racers would all see
+// zero and all insert.
+func testRaceLockGroup(t *testing.T, s store.Store) {
+	g := MustCreateGroup(t, s, "acme")
+	errs := race(t, func(ctx context.Context, i int) error {
+		return s.InTx(ctx, func(q store.Queries) error {
+			if err := q.LockGroup(ctx, g.ID); err != nil {
+				return err
+			}
+			ts, err := q.ListSCIMTokens(ctx, g.ID)
+			if err != nil {
+				return err
+			}
+			if len(ts) > 0 {
+				return gatehouse.Errorf(gatehouse.Conflict, "the group has a token")
+			}
+			_, hash := gatehouse.NewToken(gatehouse.SCIMTokenPrefix)
+			return q.CreateSCIMToken(ctx, &gatehouse.SCIMToken{GroupID: g.ID, Hash: hash})
+		})
+	})
+	checkOneWinner(t, "InTx(LockGroup, ListSCIMTokens, CreateSCIMToken)", errs)
+	ts, err := s.ListSCIMTokens(t.Context(), g.ID)
+	must(t, "ListSCIMTokens", err)
+	if len(ts) != 1 {
+		t.Errorf("ListSCIMTokens after the race = %d tokens, want 1", len(ts))
+	}
+	wantKind(t, "LockGroup(missing group)", s.LockGroup(t.Context(), g.ID+1000), gatehouse.NotFound)
+	must(t, "LockGroup outside a transaction", s.LockGroup(t.Context(), g.ID))
+}

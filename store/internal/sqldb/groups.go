@@ -57,6 +57,18 @@ WHERE id = $1`,
 	return nil
 }
 
+// LockGroup implements store.GroupQueries. An UPDATE that changes nothing
+// takes the row lock on PostgreSQL and is plain SQL on both databases;
+// SQLite's single writer connection already serialises write transactions.
+func (q *queries) LockGroup(ctx context.Context, groupID int64) error {
+	const op = "LockGroup"
+	res, err := q.w.ExecContext(ctx, `UPDATE groups SET id = id WHERE id = $1`, groupID)
+	if err != nil {
+		return q.fail(ctx, op, err, nil)
+	}
+	return q.one(ctx, op, res, func() error { return q.notFound(op, "group %d not found", groupID) })
+}
+
 func groupOnErr(g *gatehouse.Group) *onErr {
 	return &onErr{values: map[string]any{"groups_path_key": g.Path}}
 }
