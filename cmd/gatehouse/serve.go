@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-sso/gatehouse/password"
 	"github.com/gatehouse-sso/gatehouse/server"
 	"github.com/gatehouse-sso/gatehouse/store"
+	"github.com/gatehouse-sso/gatehouse/store/pgstore"
 )
 
 func runServe(ctx context.Context, c *cli) error {
@@ -61,6 +62,9 @@ func runServe(ctx context.Context, c *cli) error {
 		return err
 	}
 	defer s.Close()
+	if info, err := s.SchemaInfo(ctx); err == nil {
+		log.Info("database ready", "db", pgstore.RedactDSN(*db), "schema_version", info.Current)
+	}
 
 	created, pw, err := (&admin.Service{Store: s}).Bootstrap(ctx, initialPW)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,6 +121,9 @@ func TestServe(t *testing.T) {
 
 	// The one-time password is printed once, outside the structured log.
 	logs := n.stderr.String()
+	if !strings.Contains(logs, `"msg":"database ready"`) {
+		t.Errorf("serve did not log which database it uses:\n%s", logs)
+	}
 	if strings.Count(logs, "one-time password") != 1 {
 		t.Fatalf("stderr mentions the one-time password %d times, want once:\n%s", strings.Count(logs, "one-time password"), logs)
 	}
@@ -203,7 +207,14 @@ func TestServeNodesStartTogether(t *testing.T) {
 	if !ok {
 		t.Skip("GATEHOUSE_TEST_POSTGRES not set")
 	}
-	env := map[string]string{"GATEHOUSE_DB": dsn}
+	// Trust authentication ignores the password, so one can be added to
+	// check that no log line shows it.
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "hunter2-secret")
+	env := map[string]string{"GATEHOUSE_DB": u.String()}
 	var wg sync.WaitGroup
 	nodes := make([]*node, 2)
 	errs := make([]error, 2)
@@ -220,6 +231,9 @@ func TestServeNodesStartTogether(t *testing.T) {
 	printed := 0
 	for _, n := range nodes {
 		printed += strings.Count(n.stderr.String(), "one-time password")
+		if logs := n.stderr.String(); strings.Contains(logs, "hunter2-secret") || !strings.Contains(logs, "xxxxx") {
+			t.Errorf("node logs show the database password or no redacted URL:\n%s", logs)
+		}
 		if code, _ := get(t, "http://"+n.addr+"/-/ready"); code != 200 {
 			t.Errorf("node %s not ready: %d", n.addr, code)
 		}
