@@ -187,3 +187,43 @@ func TestUnreachableDatabase(t *testing.T) {
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+// TestTokensNotStoredInClear reads every byte of the SQLite database files
+// after tokens were issued: neither token may appear, only their hashes.
+func TestTokensNotStoredInClear(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"GATEHOUSE_DB": "sqlite:" + filepath.Join(dir, "t.db")}
+	for _, args := range [][]string{
+		{"user", "create", "--username", "alice", "--email", "alice@example.com"},
+		{"group", "create", "--path", "acme", "--owner", "alice"},
+	} {
+		if r := gh(t, env, "", args...); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+	}
+	scim := strings.TrimSpace(gh(t, env, "", "scim", "token", "reset", "--group", "acme").stdout)
+	pat := strings.TrimSpace(gh(t, env, "", "token", "create", "--user", "alice").stdout)
+	if scim == "" || pat == "" {
+		t.Fatal("no tokens issued")
+	}
+	// The database file and its WAL together hold everything written.
+	files, _ := filepath.Glob(filepath.Join(dir, "t.db*"))
+	var all []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	for _, tok := range []string{scim, pat, scim[len(gatehouse.SCIMTokenPrefix):], pat[len(gatehouse.PATPrefix):]} {
+		if bytes.Contains(all, []byte(tok)) {
+			t.Errorf("the database files hold the token %.16q… in clear", tok)
+		}
+	}
+	for _, tok := range []string{scim, pat} {
+		if !bytes.Contains(all, gatehouse.HashToken(tok)) {
+			t.Errorf("the database files do not hold the SHA-256 of %.16q…; the test reads the wrong files", tok)
+		}
+	}
+}
