@@ -1,15 +1,11 @@
 package pgstore_test
 
 import (
-	"bytes"
 	"context"
+	"database/sql"
 	"log/slog"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/store"
@@ -99,73 +95,11 @@ func TestOpenUnreachable(t *testing.T) {
 // as nodes started together would: the advisory lock makes one migrate and
 // the others find the schema current.
 func TestOpenConcurrently(t *testing.T) {
-	dsn := pgstoretest.DSN(t)
-	const n = 4
-	stores := make([]store.Store, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			stores[i], errs[i] = pgstore.Open(t.Context(), dsn, pgstore.Options{})
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("Open #%d = %v, want nil", i, err)
-		}
-		defer stores[i].Close()
-	}
-	info, err := stores[0].SchemaInfo(t.Context())
-	if err != nil || info.Current != info.Known || info.Known == 0 {
-		t.Errorf("SchemaInfo() = %+v, %v; want Current == Known > 0", info, err)
-	}
-	var rows, distinct int
-	exec(t, dsn, func(c *pgx.Conn) error {
-		return c.QueryRow(t.Context(), "SELECT COUNT(*), COUNT(DISTINCT version_id) FROM goose_db_version").Scan(&rows, &distinct)
-	})
-	if rows != distinct {
-		t.Errorf("goose_db_version has %d rows for %d versions, want one row per version", rows, distinct)
-	}
+	sqldbtest.OpenConcurrently(t, database(t), 4)
 }
 
-// TestOpenNewerSchema opens a database that a newer release has migrated:
-// Open warns and goes on.
 func TestOpenNewerSchema(t *testing.T) {
-	ctx := t.Context()
-	dsn := pgstoretest.DSN(t)
-	s, err := pgstore.Open(ctx, dsn, pgstore.Options{})
-	if err != nil {
-		t.Fatalf("Open = %v", err)
-	}
-	info, err := s.SchemaInfo(ctx)
-	if err != nil {
-		t.Fatalf("SchemaInfo = %v", err)
-	}
-	s.Close()
-
-	future := info.Known + 1
-	exec(t, dsn, func(c *pgx.Conn) error {
-		_, err := c.Exec(ctx, "INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)", future)
-		return err
-	})
-
-	var logs bytes.Buffer
-	s, err = pgstore.Open(ctx, dsn, pgstore.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatalf("Open(database at version %d) = %v, want nil", future, err)
-	}
-	defer s.Close()
-	if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "schema_version="+strconv.FormatInt(future, 10)) {
-		t.Errorf("Open(database at version %d) logged %q, want a warning naming the version", future, got)
-	}
-	got, err := s.SchemaInfo(ctx)
-	if want := (store.SchemaInfo{Current: future, Known: info.Known}); err != nil || got != want {
-		t.Errorf("SchemaInfo() = %+v, %v; want %+v", got, err, want)
-	}
-	if err := s.CreateGroup(ctx, &gatehouse.Group{Path: "acme", Name: "Acme", DefaultRole: gatehouse.Guest}); err != nil {
-		t.Errorf("CreateGroup on the newer schema = %v, want nil", err)
-	}
+	sqldbtest.OpenNewerSchema(t, database(t))
 }
 
 func TestStats(t *testing.T) {
@@ -177,15 +111,13 @@ func TestStats(t *testing.T) {
 	}
 }
 
-// exec runs fn on a connection of its own to dsn.
-func exec(t *testing.T, dsn string, fn func(*pgx.Conn) error) {
-	t.Helper()
-	c, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", pgstore.RedactDSN(dsn), err)
-	}
-	defer c.Close(context.Background())
-	if err := fn(c); err != nil {
-		t.Fatal(err)
+// database returns a new schema for sqldbtest's checks of Open.
+func database(t *testing.T) sqldbtest.Database {
+	dsn := pgstoretest.DSN(t)
+	return sqldbtest.Database{
+		Open: func(ctx context.Context, logger *slog.Logger) (store.Store, error) {
+			return pgstore.Open(ctx, dsn, pgstore.Options{Logger: logger})
+		},
+		SQL: func() (*sql.DB, error) { return sql.Open("pgx", dsn) }, // pgx's stdlib driver, which pgstore registers
 	}
 }

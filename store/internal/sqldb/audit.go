@@ -11,6 +11,24 @@ import (
 
 const auditCols = `id, created_at, group_id, actor_kind, actor_id, action, target_kind, target_id, request_id, detail`
 
+func scanAuditEvent(s rowScanner) (*gatehouse.AuditEvent, error) {
+	var (
+		e      gatehouse.AuditEvent
+		actor  string
+		detail sql.NullString
+	)
+	err := s.Scan(&e.ID, timeCol{&e.At}, idCol{&e.GroupID}, &actor, &e.ActorID, &e.Action,
+		&e.TargetKind, &e.TargetID, &e.RequestID, &detail)
+	if err != nil {
+		return nil, err
+	}
+	e.ActorKind = gatehouse.ActorKind(actor)
+	if detail.Valid {
+		e.Detail = json.RawMessage(detail.String)
+	}
+	return &e, nil
+}
+
 // CreateAuditEvent implements store.AuditQueries.
 func (q *queries) CreateAuditEvent(ctx context.Context, e *gatehouse.AuditEvent) error {
 	const op = "CreateAuditEvent"
@@ -46,27 +64,5 @@ func (q *queries) ListAuditEvents(ctx context.Context, groupID int64, p store.Pa
 	} else {
 		l.where, l.args = []string{"group_id = $1"}, []any{groupID}
 	}
-	var es []*gatehouse.AuditEvent
-	total, err := q.list(ctx, "ListAuditEvents", l, p, func(rows *sql.Rows) error {
-		var (
-			e      gatehouse.AuditEvent
-			actor  string
-			detail sql.NullString
-		)
-		err := rows.Scan(&e.ID, timeCol{&e.At}, idCol{&e.GroupID}, &actor, &e.ActorID, &e.Action,
-			&e.TargetKind, &e.TargetID, &e.RequestID, &detail)
-		if err != nil {
-			return err
-		}
-		e.ActorKind = gatehouse.ActorKind(actor)
-		if detail.Valid {
-			e.Detail = json.RawMessage(detail.String)
-		}
-		es = append(es, &e)
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return es, total, nil
+	return list(ctx, q, "ListAuditEvents", l, p, scanAuditEvent)
 }

@@ -2,8 +2,6 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
@@ -13,7 +11,7 @@ import (
 
 const groupCols = `id, path, name, default_role, created_at, updated_at`
 
-func scanGroup(s interface{ Scan(...any) error }) (*gatehouse.Group, error) {
+func scanGroup(s rowScanner) (*gatehouse.Group, error) {
 	var g gatehouse.Group
 	err := s.Scan(&g.ID, &g.Path, &g.Name, &g.DefaultRole, timeCol{&g.CreatedAt}, timeCol{&g.UpdatedAt})
 	return &g, err
@@ -76,50 +74,26 @@ func groupOnErr(g *gatehouse.Group) *onErr {
 // FindGroupByID implements store.GroupQueries.
 func (q *queries) FindGroupByID(ctx context.Context, id int64) (*gatehouse.Group, error) {
 	const op = "FindGroupByID"
-	g, err := scanGroup(q.r.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "group %d not found", id)
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return g, nil
+	return findOne(ctx, q, op, scanGroup, `SELECT `+groupCols+` FROM groups WHERE id = $1`, []any{id},
+		func() error { return q.notFound(op, "group %d not found", id) })
 }
 
 // FindGroupByPath implements store.GroupQueries.
 func (q *queries) FindGroupByPath(ctx context.Context, path string) (*gatehouse.Group, error) {
 	const op = "FindGroupByPath"
-	g, err := scanGroup(q.r.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE path_key = $1`, canon.Key(path)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "group %q not found", path)
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return g, nil
+	return findOne(ctx, q, op, scanGroup,
+		`SELECT `+groupCols+` FROM groups WHERE path_key = $1`, []any{canon.Key(path)},
+		func() error { return q.notFound(op, "group %q not found", path) })
 }
 
 // ListGroups implements store.GroupQueries.
 func (q *queries) ListGroups(ctx context.Context, p store.Page) ([]*gatehouse.Group, int, error) {
-	var gs []*gatehouse.Group
-	total, err := q.list(ctx, "ListGroups", listing{cols: groupCols, table: "groups", key: "id"}, p,
-		func(rows *sql.Rows) error {
-			g, err := scanGroup(rows)
-			if err != nil {
-				return err
-			}
-			gs = append(gs, g)
-			return nil
-		})
-	if err != nil {
-		return nil, 0, err
-	}
-	return gs, total, nil
+	return list(ctx, q, "ListGroups", listing{cols: groupCols, table: "groups", key: "id"}, p, scanGroup)
 }
 
 const memberCols = `group_id, user_id, role, state, created_at, updated_at`
 
-func scanMember(s interface{ Scan(...any) error }) (*gatehouse.Member, error) {
+func scanMember(s rowScanner) (*gatehouse.Member, error) {
 	var (
 		m     gatehouse.Member
 		state string
@@ -156,14 +130,9 @@ RETURNING created_at`,
 // FindMember implements store.MemberQueries.
 func (q *queries) FindMember(ctx context.Context, groupID, userID int64) (*gatehouse.Member, error) {
 	const op = "FindMember"
-	m, err := scanMember(q.r.QueryRowContext(ctx, `SELECT `+memberCols+` FROM members WHERE group_id = $1 AND user_id = $2`, groupID, userID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "user %d is not a member of group %d", userID, groupID)
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return m, nil
+	return findOne(ctx, q, op, scanMember,
+		`SELECT `+memberCols+` FROM members WHERE group_id = $1 AND user_id = $2`, []any{groupID, userID},
+		func() error { return q.notFound(op, "user %d is not a member of group %d", userID, groupID) })
 }
 
 // DeleteMember implements store.MemberQueries.
@@ -178,20 +147,8 @@ func (q *queries) DeleteMember(ctx context.Context, groupID, userID int64) error
 
 // ListMembers implements store.MemberQueries.
 func (q *queries) ListMembers(ctx context.Context, groupID int64, p store.Page) ([]*gatehouse.Member, int, error) {
-	var ms []*gatehouse.Member
 	l := listing{cols: memberCols, table: "members", where: []string{"group_id = $1"}, args: []any{groupID}, key: "user_id"}
-	total, err := q.list(ctx, "ListMembers", l, p, func(rows *sql.Rows) error {
-		m, err := scanMember(rows)
-		if err != nil {
-			return err
-		}
-		ms = append(ms, m)
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return ms, total, nil
+	return list(ctx, q, "ListMembers", l, p, scanMember)
 }
 
 // CountMembersWithRole implements store.MemberQueries.
@@ -207,18 +164,6 @@ func (q *queries) CountMembersWithRole(ctx context.Context, groupID int64, role 
 
 // ListUserMemberships implements store.MemberQueries.
 func (q *queries) ListUserMemberships(ctx context.Context, userID int64) ([]*gatehouse.Member, error) {
-	var ms []*gatehouse.Member
-	err := q.all(ctx, "ListUserMemberships", `SELECT `+memberCols+` FROM members WHERE user_id = $1 ORDER BY group_id`,
-		[]any{userID}, func(rows *sql.Rows) error {
-			m, err := scanMember(rows)
-			if err != nil {
-				return err
-			}
-			ms = append(ms, m)
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return ms, nil
+	return collect(ctx, q, "ListUserMemberships", scanMember,
+		`SELECT `+memberCols+` FROM members WHERE user_id = $1 ORDER BY group_id`, userID)
 }

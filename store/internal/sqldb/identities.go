@@ -2,8 +2,6 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/canon"
@@ -12,7 +10,7 @@ import (
 
 const identityCols = `id, group_id, user_id, extern_uid, state, last_sign_in_at, created_at, updated_at`
 
-func scanIdentity(s interface{ Scan(...any) error }) (*gatehouse.Identity, error) {
+func scanIdentity(s rowScanner) (*gatehouse.Identity, error) {
 	var (
 		i     gatehouse.Identity
 		state string
@@ -83,29 +81,19 @@ WHERE group_id = $1 AND id = $2`,
 // FindIdentityByExternUID implements store.IdentityQueries.
 func (q *queries) FindIdentityByExternUID(ctx context.Context, groupID int64, externUID string) (*gatehouse.Identity, error) {
 	const op = "FindIdentityByExternUID"
-	i, err := scanIdentity(q.r.QueryRowContext(ctx, `SELECT `+identityCols+` FROM identities
-WHERE group_id = $1 AND extern_uid_key = $2`, groupID, canon.Key(externUID)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "no SAML identity with extern_uid %q in group %d", externUID, groupID)
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return i, nil
+	return findOne(ctx, q, op, scanIdentity, `SELECT `+identityCols+` FROM identities
+WHERE group_id = $1 AND extern_uid_key = $2`, []any{groupID, canon.Key(externUID)},
+		func() error {
+			return q.notFound(op, "no SAML identity with extern_uid %q in group %d", externUID, groupID)
+		})
 }
 
 // FindIdentityByUser implements store.IdentityQueries.
 func (q *queries) FindIdentityByUser(ctx context.Context, groupID, userID int64) (*gatehouse.Identity, error) {
 	const op = "FindIdentityByUser"
-	i, err := scanIdentity(q.r.QueryRowContext(ctx, `SELECT `+identityCols+` FROM identities
-WHERE group_id = $1 AND user_id = $2`, groupID, userID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "user %d has no SAML identity in group %d", userID, groupID)
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return i, nil
+	return findOne(ctx, q, op, scanIdentity, `SELECT `+identityCols+` FROM identities
+WHERE group_id = $1 AND user_id = $2`, []any{groupID, userID},
+		func() error { return q.notFound(op, "user %d has no SAML identity in group %d", userID, groupID) })
 }
 
 // DeleteIdentity implements store.IdentityQueries.
@@ -120,36 +108,12 @@ func (q *queries) DeleteIdentity(ctx context.Context, groupID, id int64) error {
 
 // ListIdentities implements store.IdentityQueries.
 func (q *queries) ListIdentities(ctx context.Context, groupID int64, p store.Page) ([]*gatehouse.Identity, int, error) {
-	var is []*gatehouse.Identity
 	l := listing{cols: identityCols, table: "identities", where: []string{"group_id = $1"}, args: []any{groupID}, key: "id"}
-	total, err := q.list(ctx, "ListIdentities", l, p, func(rows *sql.Rows) error {
-		i, err := scanIdentity(rows)
-		if err != nil {
-			return err
-		}
-		is = append(is, i)
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return is, total, nil
+	return list(ctx, q, "ListIdentities", l, p, scanIdentity)
 }
 
 // ListUserIdentities implements store.IdentityQueries.
 func (q *queries) ListUserIdentities(ctx context.Context, userID int64) ([]*gatehouse.Identity, error) {
-	var is []*gatehouse.Identity
-	err := q.all(ctx, "ListUserIdentities", `SELECT `+identityCols+` FROM identities WHERE user_id = $1 ORDER BY id`,
-		[]any{userID}, func(rows *sql.Rows) error {
-			i, err := scanIdentity(rows)
-			if err != nil {
-				return err
-			}
-			is = append(is, i)
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return is, nil
+	return collect(ctx, q, "ListUserIdentities", scanIdentity,
+		`SELECT `+identityCols+` FROM identities WHERE user_id = $1 ORDER BY id`, userID)
 }

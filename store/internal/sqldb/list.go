@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,21 +21,59 @@ type listing struct {
 	desc  bool   // newest first
 }
 
-// list counts the rows of l, then reads the page p of them, calling scan on
-// each. The count ignores p.AfterID and p.Offset, so it is the size of the
-// whole list. Negative page values count as 0.
-func (q *queries) list(ctx context.Context, op string, l listing, p store.Page, scan func(*sql.Rows) error) (int, error) {
+// rowScanner is what *sql.Row and *sql.Rows have in common: the scan
+// functions read one row from either.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// findOne reads the one row query selects, with scan. No row is the error nf
+// returns; any other failure is q.fail's.
+func findOne[T any](ctx context.Context, q *queries, op string, scan func(rowScanner) (*T, error), query string, args []any, nf func() error) (*T, error) {
+	v, err := scan(q.r.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nf()
+	}
+	if err != nil {
+		return nil, q.fail(ctx, op, err, nil)
+	}
+	return v, nil
+}
+
+// collect reads every row query selects, with scan.
+func collect[T any](ctx context.Context, q *queries, op string, scan func(rowScanner) (*T, error), query string, args ...any) ([]*T, error) {
+	rows, err := q.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.fail(ctx, op, err, nil)
+	}
+	defer rows.Close()
+	var vs []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, q.fail(ctx, op, err, nil)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, q.fail(ctx, op, err, nil)
+	}
+	return vs, nil
+}
+
+// list counts the rows of l, then reads the page p of them with scan. The
+// count ignores p.AfterID and p.Offset, so it is the size of the whole list.
+// Negative page values count as 0.
+func list[T any](ctx context.Context, q *queries, op string, l listing, p store.Page, scan func(rowScanner) (*T, error)) ([]*T, int, error) {
 	where := ""
 	if len(l.where) > 0 {
 		where = " WHERE " + strings.Join(l.where, " AND ")
 	}
 	var total int
 	if err := q.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+l.table+where, l.args...).Scan(&total); err != nil {
-		return 0, q.fail(ctx, op, err, nil)
+		return nil, 0, q.fail(ctx, op, err, nil)
 	}
 	limit, offset := max(p.Limit, 0), max(p.Offset, 0)
 	if limit == 0 {
-		return total, nil
+		return nil, total, nil
 	}
 
 	conds, args := l.where, l.args
@@ -58,36 +97,9 @@ func (q *queries) list(ctx context.Context, op string, l listing, p store.Page, 
 	args = append(args[:len(args):len(args)], limit, offset)
 	fmt.Fprintf(&b, " ORDER BY %s %s LIMIT $%d OFFSET $%d", l.key, order, len(args)-1, len(args))
 
-	rows, err := q.r.QueryContext(ctx, b.String(), args...)
+	vs, err := collect(ctx, q, op, scan, b.String(), args...)
 	if err != nil {
-		return 0, q.fail(ctx, op, err, nil)
+		return nil, 0, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return 0, q.fail(ctx, op, err, nil)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return 0, q.fail(ctx, op, err, nil)
-	}
-	return total, nil
-}
-
-// all reads every row of query, calling scan on each.
-func (q *queries) all(ctx context.Context, op, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := q.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return q.fail(ctx, op, err, nil)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return q.fail(ctx, op, err, nil)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return q.fail(ctx, op, err, nil)
-	}
-	return nil
+	return vs, total, nil
 }

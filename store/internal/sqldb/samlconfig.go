@@ -2,9 +2,7 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -79,32 +77,36 @@ RETURNING created_at`,
 	return nil
 }
 
-// FindSAMLConfig implements store.SAMLConfigQueries.
-func (q *queries) FindSAMLConfig(ctx context.Context, groupID int64) (*gatehouse.SAMLConfig, error) {
-	const op = "FindSAMLConfig"
+// scanSAMLConfig reads a row of samlCols. A list that does not decode is an
+// error of its own, after a successful Scan.
+func scanSAMLConfig(s rowScanner) (*gatehouse.SAMLConfig, error) {
 	var (
 		c                   gatehouse.SAMLConfig
 		certs, fingerprints string
 		skewMS              int64
 	)
-	err := q.r.QueryRowContext(ctx, `SELECT `+samlCols+` FROM saml_configs WHERE group_id = $1`, groupID).Scan(
-		&c.GroupID, &c.Enabled, &c.IdPEntityID, &c.SSOURL, &certs, &fingerprints, &c.MetadataXML, &c.MetadataURL,
+	err := s.Scan(&c.GroupID, &c.Enabled, &c.IdPEntityID, &c.SSOURL, &certs, &fingerprints, &c.MetadataXML, &c.MetadataURL,
 		timeCol{&c.MetadataFetchedAt}, &c.EnforceSSO, &c.AllowIdPInitiated, &c.CreateUsers, &skewMS,
 		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "group %d has no SAML configuration", groupID)
-	}
 	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
+		return nil, err
 	}
 	if c.Certificates, err = parseStringList(certs); err != nil {
-		return nil, q.fail(ctx, op, fmt.Errorf("decode certificates: %w", err), nil)
+		return nil, fmt.Errorf("decode certificates: %w", err)
 	}
 	if c.Fingerprints, err = parseStringList(fingerprints); err != nil {
-		return nil, q.fail(ctx, op, fmt.Errorf("decode fingerprints: %w", err), nil)
+		return nil, fmt.Errorf("decode fingerprints: %w", err)
 	}
 	c.ClockSkew = time.Duration(skewMS) * time.Millisecond
 	return &c, nil
+}
+
+// FindSAMLConfig implements store.SAMLConfigQueries.
+func (q *queries) FindSAMLConfig(ctx context.Context, groupID int64) (*gatehouse.SAMLConfig, error) {
+	const op = "FindSAMLConfig"
+	return findOne(ctx, q, op, scanSAMLConfig,
+		`SELECT `+samlCols+` FROM saml_configs WHERE group_id = $1`, []any{groupID},
+		func() error { return q.notFound(op, "group %d has no SAML configuration", groupID) })
 }
 
 // DeleteSAMLConfig implements store.SAMLConfigQueries.

@@ -19,7 +19,7 @@ const scimCols = `id, scim_id, group_id, user_id, extern_uid, external_id_set, u
 // a parameter: only then can SQLite's planner, and PostgreSQL's generic plans,
 // see that the partial indexes (… WHERE state <> 'deleted') apply.
 
-func scanSCIM(s interface{ Scan(...any) error }) (*gatehouse.SCIMIdentity, error) {
+func scanSCIM(s rowScanner) (*gatehouse.SCIMIdentity, error) {
 	var (
 		si    gatehouse.SCIMIdentity
 		state string
@@ -135,61 +135,52 @@ WHERE group_id = $1 AND id = $2`
 	return nil
 }
 
+// scanVersion reads a row of one column, a version.
+func scanVersion(s rowScanner) (*int64, error) {
+	var v int64
+	err := s.Scan(&v)
+	return &v, err
+}
+
 // scimUpdateMiss explains an UPDATE that matched no row: the row is missing,
 // or its version moved on.
 func (q *queries) scimUpdateMiss(ctx context.Context, op string, s *gatehouse.SCIMIdentity, ifVersion int64) error {
-	var version int64
-	err := q.r.QueryRowContext(ctx, `SELECT version FROM scim_identities WHERE group_id = $1 AND id = $2`, s.GroupID, s.ID).Scan(&version)
-	if errors.Is(err, sql.ErrNoRows) {
-		return q.notFound(op, "SCIM identity %d not found in group %d", s.ID, s.GroupID)
-	}
+	version, err := findOne(ctx, q, op, scanVersion,
+		`SELECT version FROM scim_identities WHERE group_id = $1 AND id = $2`, []any{s.GroupID, s.ID},
+		func() error { return q.notFound(op, "SCIM identity %d not found in group %d", s.ID, s.GroupID) })
 	if err != nil {
-		return q.fail(ctx, op, err, nil)
+		return err
 	}
 	return &gatehouse.Error{Kind: gatehouse.Conflict, Op: q.d.Name + "." + op,
-		Message: fmt.Sprintf("SCIM identity %d was changed by another request (version %d, not %d); read it again", s.ID, version, ifVersion)}
+		Message: fmt.Sprintf("SCIM identity %d was changed by another request (version %d, not %d); read it again", s.ID, *version, ifVersion)}
 }
 
 // FindSCIMIdentity implements store.SCIMIdentityQueries.
 func (q *queries) FindSCIMIdentity(ctx context.Context, groupID int64, scimID string) (*gatehouse.SCIMIdentity, error) {
 	const op = "FindSCIMIdentity"
-	s, err := scanSCIM(q.r.QueryRowContext(ctx, `SELECT `+scimCols+` FROM scim_identities
-WHERE group_id = $1 AND scim_id = $2 AND state <> 'deleted'`, groupID, scimID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "SCIM identity %q not found in group %d", scimID, groupID)
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return s, nil
+	return findOne(ctx, q, op, scanSCIM, `SELECT `+scimCols+` FROM scim_identities
+WHERE group_id = $1 AND scim_id = $2 AND state <> 'deleted'`, []any{groupID, scimID},
+		func() error { return q.notFound(op, "SCIM identity %q not found in group %d", scimID, groupID) })
 }
 
 // FindSCIMIdentityByExternUID implements store.SCIMIdentityQueries.
 func (q *queries) FindSCIMIdentityByExternUID(ctx context.Context, groupID int64, externUID string) (*gatehouse.SCIMIdentity, error) {
 	const op = "FindSCIMIdentityByExternUID"
-	s, err := scanSCIM(q.r.QueryRowContext(ctx, `SELECT `+scimCols+` FROM scim_identities
-WHERE group_id = $1 AND extern_uid_key = $2 AND state <> 'deleted'`, groupID, canon.Key(externUID)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "no SCIM identity with extern_uid %q in group %d", externUID, groupID)
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return s, nil
+	return findOne(ctx, q, op, scanSCIM, `SELECT `+scimCols+` FROM scim_identities
+WHERE group_id = $1 AND extern_uid_key = $2 AND state <> 'deleted'`, []any{groupID, canon.Key(externUID)},
+		func() error {
+			return q.notFound(op, "no SCIM identity with extern_uid %q in group %d", externUID, groupID)
+		})
 }
 
 // FindSCIMIdentityByUserName implements store.SCIMIdentityQueries.
 func (q *queries) FindSCIMIdentityByUserName(ctx context.Context, groupID int64, userName string) (*gatehouse.SCIMIdentity, error) {
 	const op = "FindSCIMIdentityByUserName"
-	s, err := scanSCIM(q.r.QueryRowContext(ctx, `SELECT `+scimCols+` FROM scim_identities
-WHERE group_id = $1 AND user_name_key = $2 AND state <> 'deleted'`, groupID, canon.Key(userName)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "no SCIM identity with userName %q in group %d", userName, groupID)
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return s, nil
+	return findOne(ctx, q, op, scanSCIM, `SELECT `+scimCols+` FROM scim_identities
+WHERE group_id = $1 AND user_name_key = $2 AND state <> 'deleted'`, []any{groupID, canon.Key(userName)},
+		func() error {
+			return q.notFound(op, "no SCIM identity with userName %q in group %d", userName, groupID)
+		})
 }
 
 // FindSCIMIdentityForUser implements store.SCIMIdentityQueries.
@@ -197,34 +188,16 @@ func (q *queries) FindSCIMIdentityForUser(ctx context.Context, groupID, userID i
 	const op = "FindSCIMIdentityForUser"
 	// The live row first (there is at most one), then deleted rows by when
 	// they were deleted; $3 admits deleted rows only when asked.
-	s, err := scanSCIM(q.r.QueryRowContext(ctx, `SELECT `+scimCols+` FROM scim_identities
+	return findOne(ctx, q, op, scanSCIM, `SELECT `+scimCols+` FROM scim_identities
 WHERE group_id = $1 AND user_id = $2 AND (state <> 'deleted' OR $3)
 ORDER BY CASE WHEN state = 'deleted' THEN 1 ELSE 0 END, deleted_at DESC, id DESC
-LIMIT 1`, groupID, userID, includeDeleted))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "user %d has no SCIM identity in group %d", userID, groupID)
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return s, nil
+LIMIT 1`, []any{groupID, userID, includeDeleted},
+		func() error { return q.notFound(op, "user %d has no SCIM identity in group %d", userID, groupID) })
 }
 
 // ListSCIMIdentities implements store.SCIMIdentityQueries.
 func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
-	var ss []*gatehouse.SCIMIdentity
 	l := listing{cols: scimCols, table: "scim_identities", where: []string{"group_id = $1", "state <> 'deleted'"},
 		args: []any{groupID}, key: "id"}
-	total, err := q.list(ctx, "ListSCIMIdentities", l, p, func(rows *sql.Rows) error {
-		s, err := scanSCIM(rows)
-		if err != nil {
-			return err
-		}
-		ss = append(ss, s)
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return ss, total, nil
+	return list(ctx, q, "ListSCIMIdentities", l, p, scanSCIM)
 }

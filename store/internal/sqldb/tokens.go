@@ -3,8 +3,6 @@ package sqldb
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
@@ -12,7 +10,7 @@ import (
 
 const scimTokenCols = `id, group_id, token_hash, created_at, last_used_at`
 
-func scanSCIMToken(s interface{ Scan(...any) error }) (*gatehouse.SCIMToken, error) {
+func scanSCIMToken(s rowScanner) (*gatehouse.SCIMToken, error) {
 	var t gatehouse.SCIMToken
 	err := s.Scan(&t.ID, &t.GroupID, &t.Hash, timeCol{&t.CreatedAt}, timeCol{&t.LastUsedAt})
 	return &t, err
@@ -45,32 +43,15 @@ VALUES ($1, $2, $3, $4) RETURNING id`, t.GroupID, t.Hash, q.t(now), q.t(t.LastUs
 // FindSCIMTokenByHash implements store.TokenQueries.
 func (q *queries) FindSCIMTokenByHash(ctx context.Context, hash []byte) (*gatehouse.SCIMToken, error) {
 	const op = "FindSCIMTokenByHash"
-	t, err := scanSCIMToken(q.r.QueryRowContext(ctx, `SELECT `+scimTokenCols+` FROM scim_tokens WHERE token_hash = $1`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "SCIM token not found")
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return t, nil
+	return findOne(ctx, q, op, scanSCIMToken,
+		`SELECT `+scimTokenCols+` FROM scim_tokens WHERE token_hash = $1`, []any{hash},
+		func() error { return q.notFound(op, "SCIM token not found") })
 }
 
 // ListSCIMTokens implements store.TokenQueries.
 func (q *queries) ListSCIMTokens(ctx context.Context, groupID int64) ([]*gatehouse.SCIMToken, error) {
-	var ts []*gatehouse.SCIMToken
-	err := q.all(ctx, "ListSCIMTokens", `SELECT `+scimTokenCols+` FROM scim_tokens WHERE group_id = $1 ORDER BY id`,
-		[]any{groupID}, func(rows *sql.Rows) error {
-			t, err := scanSCIMToken(rows)
-			if err != nil {
-				return err
-			}
-			ts = append(ts, t)
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return ts, nil
+	return collect(ctx, q, "ListSCIMTokens", scanSCIMToken,
+		`SELECT `+scimTokenCols+` FROM scim_tokens WHERE group_id = $1 ORDER BY id`, groupID)
 }
 
 // DeleteSCIMToken implements store.TokenQueries.
@@ -109,7 +90,7 @@ func (q *queries) TouchSCIMToken(ctx context.Context, id int64, at time.Time) er
 
 const patCols = `id, user_id, name, token_hash, expires_at, created_at, last_used_at`
 
-func scanPAT(s interface{ Scan(...any) error }) (*gatehouse.PersonalAccessToken, error) {
+func scanPAT(s rowScanner) (*gatehouse.PersonalAccessToken, error) {
 	var t gatehouse.PersonalAccessToken
 	err := s.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, timeCol{&t.ExpiresAt}, timeCol{&t.CreatedAt}, timeCol{&t.LastUsedAt})
 	return &t, err
@@ -139,45 +120,23 @@ VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 // FindPATByHash implements store.TokenQueries.
 func (q *queries) FindPATByHash(ctx context.Context, hash []byte) (*gatehouse.PersonalAccessToken, error) {
 	const op = "FindPATByHash"
-	t, err := scanPAT(q.r.QueryRowContext(ctx, `SELECT `+patCols+` FROM personal_access_tokens WHERE token_hash = $1`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "personal access token not found")
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return t, nil
+	return findOne(ctx, q, op, scanPAT,
+		`SELECT `+patCols+` FROM personal_access_tokens WHERE token_hash = $1`, []any{hash},
+		func() error { return q.notFound(op, "personal access token not found") })
 }
 
 // FindPAT implements store.TokenQueries.
 func (q *queries) FindPAT(ctx context.Context, id int64) (*gatehouse.PersonalAccessToken, error) {
 	const op = "FindPAT"
-	t, err := scanPAT(q.r.QueryRowContext(ctx, `SELECT `+patCols+` FROM personal_access_tokens WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q.notFound(op, "personal access token %d not found", id)
-	}
-	if err != nil {
-		return nil, q.fail(ctx, op, err, nil)
-	}
-	return t, nil
+	return findOne(ctx, q, op, scanPAT,
+		`SELECT `+patCols+` FROM personal_access_tokens WHERE id = $1`, []any{id},
+		func() error { return q.notFound(op, "personal access token %d not found", id) })
 }
 
 // ListPATs implements store.TokenQueries.
 func (q *queries) ListPATs(ctx context.Context, userID int64) ([]*gatehouse.PersonalAccessToken, error) {
-	var ts []*gatehouse.PersonalAccessToken
-	err := q.all(ctx, "ListPATs", `SELECT `+patCols+` FROM personal_access_tokens WHERE user_id = $1 ORDER BY id`,
-		[]any{userID}, func(rows *sql.Rows) error {
-			t, err := scanPAT(rows)
-			if err != nil {
-				return err
-			}
-			ts = append(ts, t)
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return ts, nil
+	return collect(ctx, q, "ListPATs", scanPAT,
+		`SELECT `+patCols+` FROM personal_access_tokens WHERE user_id = $1 ORDER BY id`, userID)
 }
 
 // DeletePAT implements store.TokenQueries.
