@@ -85,7 +85,10 @@ type SCIMIdentity struct {
 	GivenName     string
 	FamilyName    string
 	Email         string // the account email chosen from the SCIM emails
-	State         IdentityState
+	// Emails are all the addresses the IdP sent, kept apart so that filters
+	// on emails.value and emails.type run in the database.
+	Emails []SCIMEmail
+	State  IdentityState
 	// PreviousRole is the role the membership had when the identity was
 	// deprovisioned, restored when the IdP provisions the user again.
 	PreviousRole Role
@@ -94,6 +97,13 @@ type SCIMIdentity struct {
 	Version    int64 // bumps on every change; the SCIM ETag
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+}
+
+// SCIMEmail is one entry of a SCIM user's emails.
+type SCIMEmail struct {
+	Value   string
+	Type    string
+	Primary bool
 }
 
 // Active reports the SCIM "active" value of the identity.
