@@ -39,6 +39,10 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("scim %d: %s", e.Status, e.Detail)
 }
 
+// HTTPStatus returns the response status, so that the HTTP layer logs and
+// answers with it.
+func (e *Error) HTTPStatus() int { return e.Status }
+
 // Body returns the error's JSON document; status is a string, as the RFC's
 // examples have it.
 func (e *Error) Body() map[string]any {

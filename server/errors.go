@@ -51,10 +51,23 @@ type route struct {
 	quiet  bool
 }
 
-// ErrorStatus maps an error to its HTTP status: the gatehouse kinds to 400,
-// 401, 403, 404, 409, 503 and 500; an *http.MaxBytesError anywhere in the
-// chain (a body past Config.MaxBodyBytes) to 413; anything else to 500.
+// StatusError is an error that carries its own HTTP status, such as a
+// protocol's error with a status its RFC fixes (a SCIM 412 or 501). Its
+// Error text is safe to show for statuses below 500.
+type StatusError interface {
+	error
+	HTTPStatus() int
+}
+
+// ErrorStatus maps an error to its HTTP status: a StatusError to its own;
+// an *http.MaxBytesError anywhere in the chain (a body past
+// Config.MaxBodyBytes) to 413; the gatehouse kinds to 400, 401, 403, 404,
+// 409, 503 and 500; anything else to 500.
 func ErrorStatus(err error) int {
+	var se StatusError
+	if errors.As(err, &se) {
+		return se.HTTPStatus()
+	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return http.StatusRequestEntityTooLarge

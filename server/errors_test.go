@@ -264,3 +264,18 @@ func TestClientGoneAway(t *testing.T) {
 		t.Errorf("access log = %v, want status 499", access)
 	}
 }
+
+// statusErr is a protocol error with its own status, as scim.Error is.
+type statusErr struct{ status int }
+
+func (e statusErr) Error() string   { return "protocol error" }
+func (e statusErr) HTTPStatus() int { return e.status }
+
+func TestErrorStatusOwnStatus(t *testing.T) {
+	for _, st := range []int{412, 501, 409} {
+		err := fmt.Errorf("wrapped: %w", statusErr{st})
+		if got := ErrorStatus(err); got != st {
+			t.Errorf("ErrorStatus(error with status %d) = %d", st, got)
+		}
+	}
+}
