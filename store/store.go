@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/scim/scimfilter"
 )
 
 // Store is an open database.
@@ -174,17 +175,21 @@ type IdentityQueries interface {
 
 // SCIMIdentityQueries reads and writes SCIM identities. Rows in state deleted
 // are kept but left out of uniqueness and of every Find and List here except
-// FindSCIMIdentityForUser's includeDeleted.
+// FindSCIMIdentityForUser's includeDeleted. Every Find and List returns the
+// identities with their emails, in the order they were written. Invalid also
+// when an email is not valid UTF-8 or holds a NUL character.
 type SCIMIdentityQueries interface {
-	// CreateSCIMIdentity inserts s, sets s.ID, s.Version (1) and its times.
-	// Conflict when a live identity of the group has the same extern_uid or
-	// userName (case-insensitively), or is for the same user, or the SCIM id is
-	// taken. NotFound when the group or user does not exist.
+	// CreateSCIMIdentity inserts s with its emails, sets s.ID, s.Version (1)
+	// and its times. Conflict when a live identity of the group has the same
+	// extern_uid or userName (case-insensitively), or is for the same user,
+	// or the SCIM id is taken. NotFound when the group or user does not
+	// exist.
 	CreateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdentity) error
 	// UpdateSCIMIdentity writes every field of s found by s.GroupID and s.ID,
-	// bumps s.Version and sets s.UpdatedAt. When ifVersion is positive the row
-	// is written only if its version still equals ifVersion, else Conflict
-	// (a concurrent change; SCIM answers 412). NotFound, Conflict as Create.
+	// replacing its emails with s.Emails, bumps s.Version and sets
+	// s.UpdatedAt. When ifVersion is positive the row is written only if its
+	// version still equals ifVersion, else Conflict (a concurrent change;
+	// SCIM answers 412). NotFound, Conflict as Create.
 	UpdateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdentity, ifVersion int64) error
 	// FindSCIMIdentity returns the live identity with the SCIM id. NotFound.
 	FindSCIMIdentity(ctx context.Context, groupID int64, scimID string) (*gatehouse.SCIMIdentity, error)
@@ -198,9 +203,21 @@ type SCIMIdentityQueries interface {
 	// one, or with includeDeleted the most recently deleted one when no live
 	// one exists. NotFound.
 	FindSCIMIdentityForUser(ctx context.Context, groupID, userID int64, includeDeleted bool) (*gatehouse.SCIMIdentity, error)
-	// ListSCIMIdentities returns a page of the group's live identities in id
-	// order and the total count.
-	ListSCIMIdentities(ctx context.Context, groupID int64, p Page) ([]*gatehouse.SCIMIdentity, int, error)
+	// ListSCIMIdentities returns a page of the group's live identities that
+	// match f, in id order, and the total count of those that match. A nil f
+	// matches every live identity; deleted identities never match.
+	//
+	// The filter runs in the database, on indexed columns; it never loads
+	// the group's identities into memory. Comparisons follow each
+	// attribute's case rule: the case-insensitive ones (everything but id,
+	// externalId included) compare canonical keys, as uniqueness and the
+	// Find methods do. An attribute the identity has no value for (an empty
+	// displayName, an externalId the IdP never sent) matches only ne and
+	// not. Comparisons on emails match when any one email matches; a value
+	// path requires one email to match all of its filter. Invalid when f
+	// holds what scimfilter.Parse never builds (an unfilterable attribute, a
+	// value of the wrong type).
+	ListSCIMIdentities(ctx context.Context, groupID int64, f scimfilter.Filter, p Page) ([]*gatehouse.SCIMIdentity, int, error)
 }
 
 // TokenQueries reads and writes SCIM tokens and personal access tokens.

@@ -18,3 +18,7 @@ func TestConformance(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, pgstoretest.Open)
 }
+
+func BenchmarkFilter(b *testing.B) {
+	storetest.BenchFilter(b, pgstoretest.Open)
+}

@@ -156,11 +156,13 @@ func migrationLockID(ctx context.Context, db *sql.DB) (int64, error) {
 }
 
 // dialect is PostgreSQL's sqldb.Dialect: times are bound as time.Time for
-// timestamptz columns.
+// timestamptz columns; strpos finds text in text, byte for byte under the
+// filter columns' COLLATE "C".
 var dialect = sqldb.Dialect{
 	Name:     "pgstore",
 	BindTime: func(t time.Time) any { return t },
 	Classify: classify,
+	Contains: func(col, arg string) string { return "strpos(" + col + ", " + arg + ") > 0" },
 }
 
 // classify explains a pgx error.

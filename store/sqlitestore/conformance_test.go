@@ -15,3 +15,7 @@ func TestConformance(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, sqlitestoretest.Open)
 }
+
+func BenchmarkFilter(b *testing.B) {
+	storetest.BenchFilter(b, sqlitestoretest.Open)
+}

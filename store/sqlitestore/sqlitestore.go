@@ -179,11 +179,13 @@ func connect(ctx context.Context, db *sql.DB) error {
 }
 
 // dialect is SQLite's sqldb.Dialect: times are stored as integer
-// microseconds since the Unix epoch.
+// microseconds since the Unix epoch; instr finds text in text, byte for
+// byte.
 var dialect = sqldb.Dialect{
 	Name:     "sqlitestore",
 	BindTime: func(t time.Time) any { return t.UnixMicro() },
 	Classify: classify,
+	Contains: func(col, arg string) string { return "instr(" + col + ", " + arg + ") > 0" },
 }
 
 // classify explains a modernc.org/sqlite error.

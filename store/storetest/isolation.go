@@ -134,7 +134,7 @@ func testGroupIsolation(t *testing.T, s store.Store) {
 	ids, total, err := s.ListIdentities(ctx, bid, store.Page{Limit: 100})
 	wantFound(t, "ListIdentities(B)", ids, err, []*gatehouse.Identity{b.identity})
 	wantTotal(t, "ListIdentities(B)", total, 1)
-	scims, total, err := s.ListSCIMIdentities(ctx, bid, store.Page{Limit: 100})
+	scims, total, err := s.ListSCIMIdentities(ctx, bid, nil, store.Page{Limit: 100})
 	wantFound(t, "ListSCIMIdentities(B)", scims, err, []*gatehouse.SCIMIdentity{b.scim})
 	wantTotal(t, "ListSCIMIdentities(B)", total, 1)
 	tokens, err := s.ListSCIMTokens(ctx, bid)

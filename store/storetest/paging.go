@@ -61,7 +61,7 @@ func testPaging(t *testing.T, s store.Store) {
 	})
 	t.Run("ListSCIMIdentities", func(t *testing.T) {
 		checkPaging(t, "ListSCIMIdentities", scims, func(p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
-			return s.ListSCIMIdentities(ctx, g, p)
+			return s.ListSCIMIdentities(ctx, g, nil, p)
 		}, scimID)
 	})
 	t.Run("ListAuditEvents", func(t *testing.T) {
@@ -72,7 +72,7 @@ func testPaging(t *testing.T, s store.Store) {
 	t.Run("empty group", func(t *testing.T) {
 		empty := MustCreateGroup(t, s, "empty")
 		checkPaging(t, "ListSCIMIdentities(empty group)", nil, func(p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
-			return s.ListSCIMIdentities(ctx, empty.ID, p)
+			return s.ListSCIMIdentities(ctx, empty.ID, nil, p)
 		}, scimID)
 	})
 }

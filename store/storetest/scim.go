@@ -112,7 +112,7 @@ func testSCIMIdentityCRUD(t *testing.T, s store.Store) {
 	wantFound(t, "FindSCIMIdentity after clearing attributes", got, err, &cleared)
 
 	other := MustCreateSCIMIdentity(t, s, g.ID, MustCreateManagedUser(t, s, g.ID, "bob").ID, "bob@idp.example")
-	list, total, err := s.ListSCIMIdentities(ctx, g.ID, store.Page{Limit: 10})
+	list, total, err := s.ListSCIMIdentities(ctx, g.ID, nil, store.Page{Limit: 10})
 	wantFound(t, "ListSCIMIdentities(acme)", list, err, []*gatehouse.SCIMIdentity{&cleared, other})
 	wantTotal(t, "ListSCIMIdentities(acme)", total, 2)
 
@@ -235,7 +235,7 @@ func testSCIMIdentityUnique(t *testing.T, s store.Store) {
 				return
 			}
 			wantKind(t, op, err, gatehouse.Conflict)
-			list, total, err := s.ListSCIMIdentities(ctx, g1.ID, store.Page{Limit: 10})
+			list, total, err := s.ListSCIMIdentities(ctx, g1.ID, nil, store.Page{Limit: 10})
 			wantIDs(t, "ListSCIMIdentities after the refused create", list, err, scimID, []int64{first.ID})
 			wantTotal(t, "ListSCIMIdentities after the refused create", total, 1)
 		})
@@ -278,7 +278,7 @@ func testSCIMIdentityDeleted(t *testing.T, s store.Store) {
 	}
 	got, err := s.FindSCIMIdentityForUser(ctx, g.ID, u.ID, true)
 	wantFound(t, "FindSCIMIdentityForUser(include deleted) with only a deleted one", got, err, first)
-	list, total, err := s.ListSCIMIdentities(ctx, g.ID, store.Page{Limit: 10})
+	list, total, err := s.ListSCIMIdentities(ctx, g.ID, nil, store.Page{Limit: 10})
 	wantIDs(t, "ListSCIMIdentities with a deleted identity", list, err, scimID, []int64{other.ID})
 	wantTotal(t, "ListSCIMIdentities with a deleted identity", total, 1)
 
@@ -291,7 +291,7 @@ func testSCIMIdentityDeleted(t *testing.T, s store.Store) {
 	}
 	got, err = s.FindSCIMIdentityByExternUID(ctx, g.ID, "alice@idp")
 	wantFound(t, "FindSCIMIdentityByExternUID after re-creating", got, err, second)
-	list, total, err = s.ListSCIMIdentities(ctx, g.ID, store.Page{Limit: 10})
+	list, total, err = s.ListSCIMIdentities(ctx, g.ID, nil, store.Page{Limit: 10})
 	wantIDs(t, "ListSCIMIdentities after re-creating", list, err, scimID, []int64{other.ID, second.ID})
 	wantTotal(t, "ListSCIMIdentities after re-creating", total, 2)
 

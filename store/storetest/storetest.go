@@ -1,5 +1,6 @@
 // Package storetest is the conformance suite of the store contract. Every
-// backend runs Run from a test file of a few lines, and Bench from a benchmark:
+// backend runs Run from a test file of a few lines, and Bench and BenchFilter
+// from benchmarks:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) store.Store { return sqlitestoretest.Open(t) })
@@ -7,13 +8,16 @@
 //
 //	func BenchmarkStore(b *testing.B) { storetest.Bench(b, sqlitestoretest.Open) }
 //
+//	func BenchmarkFilter(b *testing.B) { storetest.BenchFilter(b, sqlitestoretest.Open) }
+//
 // The suite checks what package store promises: create, read, update and
 // delete of every entity; uniqueness on canonical keys surfacing as Conflict;
 // NotFound for every missing row; that a group-scoped call never reaches
 // another group's rows; that transactions land whole or not at all; that
-// concurrent creates of the same row leave exactly one; that times come back
-// in UTC with microsecond precision; that paging is stable and totals exact;
-// and that invalid values are refused with Invalid and write nothing. Every
+// concurrent creates of the same row leave exactly one; that SCIM filters
+// match by each attribute's rules, within one group; that times come back in
+// UTC with microsecond precision; that paging is stable and totals exact; and
+// that invalid values are refused with Invalid and write nothing. Every
 // failure is checked for its precise gatehouse error kind.
 //
 // The Must helpers (MustCreateUser, MustCreateGroup and the like) set up rows
@@ -69,6 +73,9 @@ func suite() []testCase {
 		{"SCIMIdentity/Version", testSCIMIdentityVersion},
 		{"SCIMIdentity/Unique", testSCIMIdentityUnique},
 		{"SCIMIdentity/Deleted", testSCIMIdentityDeleted},
+		{"SCIMIdentity/Emails", testSCIMIdentityEmails},
+		{"SCIMIdentity/Filter", testSCIMIdentityFilter},
+		{"SCIMIdentity/FilterScope", testSCIMIdentityFilterScope},
 		{"SCIMToken/CRUD", testSCIMTokenCRUD},
 		{"PAT/CRUD", testPATCRUD},
 		{"SAMLConfig/CRUD", testSAMLConfigCRUD},

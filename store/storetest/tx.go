@@ -186,7 +186,7 @@ func testRaceSCIMIdentity(t *testing.T, s store.Store) {
 	winner := checkOneWinner(t, "InTx(CreateUser, CreateSCIMIdentity(racer@idp))", errs)
 
 	ctx := t.Context()
-	list, total, err := s.ListSCIMIdentities(ctx, g.ID, store.Page{Limit: 100})
+	list, total, err := s.ListSCIMIdentities(ctx, g.ID, nil, store.Page{Limit: 100})
 	must(t, "ListSCIMIdentities", err)
 	if total != 1 || len(list) != 1 {
 		t.Fatalf("ListSCIMIdentities after the race = %d rows, total %d, want 1, 1", len(list), total)

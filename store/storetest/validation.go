@@ -134,6 +134,30 @@ func testValidation(t *testing.T, s store.Store) {
 			},
 		},
 		{
+			name: "SCIM identity with an email that is not UTF-8",
+			write: func() error {
+				up := *si
+				up.Emails = []gatehouse.SCIMEmail{{Value: "ok@example.org"}, {Value: "\xffbad@example.org", Type: "work"}}
+				return s.UpdateSCIMIdentity(ctx, &up, 0)
+			},
+			written: func(t *testing.T) {
+				got, err := s.FindSCIMIdentity(ctx, g.ID, si.SCIMID)
+				wantFound(t, "FindSCIMIdentity", got, err, si)
+			},
+		},
+		{
+			name: "SCIM identity with a NUL in an email type",
+			write: func() error {
+				v := newSCIMIdentity(g.ID, bob.ID, "nulemail")
+				v.Emails = []gatehouse.SCIMEmail{{Value: "bob@example.org", Type: "wo\x00rk"}}
+				return s.CreateSCIMIdentity(ctx, v)
+			},
+			written: func(t *testing.T) {
+				_, err := s.FindSCIMIdentityByExternUID(ctx, g.ID, "nulemail")
+				wantKind(t, "FindSCIMIdentityByExternUID", err, gatehouse.NotFound)
+			},
+		},
+		{
 			name: "SCIM identity without SCIM id",
 			write: func() error {
 				v := newSCIMIdentity(g.ID, bob.ID, "noscimid")

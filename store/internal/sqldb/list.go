@@ -63,19 +63,35 @@ func collect[T any](ctx context.Context, q *queries, op string, scan func(rowSca
 // count ignores p.AfterID and p.Offset, so it is the size of the whole list.
 // Negative page values count as 0.
 func list[T any](ctx context.Context, q *queries, op string, l listing, p store.Page, scan func(rowScanner) (*T, error)) ([]*T, int, error) {
+	total, err := q.count(ctx, op, l)
+	if err != nil || p.Limit <= 0 {
+		return nil, total, err
+	}
+	query, args := page(l, p)
+	vs, err := collect(ctx, q, op, scan, query, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	return vs, total, nil
+}
+
+// count returns the number of rows of l.
+func (q *queries) count(ctx context.Context, op string, l listing) (int, error) {
 	where := ""
 	if len(l.where) > 0 {
 		where = " WHERE " + strings.Join(l.where, " AND ")
 	}
 	var total int
 	if err := q.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+l.table+where, l.args...).Scan(&total); err != nil {
-		return nil, 0, q.fail(ctx, op, err, nil)
+		return 0, q.fail(ctx, op, err, nil)
 	}
-	limit, offset := max(p.Limit, 0), max(p.Offset, 0)
-	if limit == 0 {
-		return nil, total, nil
-	}
+	return total, nil
+}
 
+// page returns the query that selects page p of l, and its arguments.
+// Negative page values count as 0.
+func page(l listing, p store.Page) (string, []any) {
+	limit, offset := max(p.Limit, 0), max(p.Offset, 0)
 	conds, args := l.where, l.args
 	if p.AfterID > 0 {
 		cmp := ">"
@@ -96,10 +112,5 @@ func list[T any](ctx context.Context, q *queries, op string, l listing, p store.
 	}
 	args = append(args[:len(args):len(args)], limit, offset)
 	fmt.Fprintf(&b, " ORDER BY %s %s LIMIT $%d OFFSET $%d", l.key, order, len(args)-1, len(args))
-
-	vs, err := collect(ctx, q, op, scan, b.String(), args...)
-	if err != nil {
-		return nil, 0, err
-	}
-	return vs, total, nil
+	return b.String(), args
 }

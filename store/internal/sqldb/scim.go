@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/canon"
+	"github.com/gatehouse-sso/gatehouse/scim/scimfilter"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
 
@@ -19,16 +22,18 @@ const scimCols = `id, scim_id, group_id, user_id, extern_uid, external_id_set, u
 // a parameter: only then can SQLite's planner, and PostgreSQL's generic plans,
 // see that the partial indexes (… WHERE state <> 'deleted') apply.
 
-func scanSCIM(s rowScanner) (*gatehouse.SCIMIdentity, error) {
+// scanSCIM reads the scimCols of one row, and then into more whatever
+// columns follow them.
+func scanSCIM(s rowScanner, more ...any) (*gatehouse.SCIMIdentity, error) {
 	var (
 		si    gatehouse.SCIMIdentity
 		state string
 		prev  sql.NullInt64
 		attrs string
 	)
-	err := s.Scan(&si.ID, &si.SCIMID, &si.GroupID, &si.UserID, &si.ExternUID, &si.ExternalIDSet, &si.UserName,
-		&si.DisplayName, &si.GivenName, &si.FamilyName, &si.Email, &state, &prev, &attrs, &si.Version,
-		timeCol{&si.CreatedAt}, timeCol{&si.UpdatedAt})
+	err := s.Scan(append([]any{&si.ID, &si.SCIMID, &si.GroupID, &si.UserID, &si.ExternUID, &si.ExternalIDSet,
+		&si.UserName, &si.DisplayName, &si.GivenName, &si.FamilyName, &si.Email, &state, &prev, &attrs, &si.Version,
+		timeCol{&si.CreatedAt}, timeCol{&si.UpdatedAt}}, more...)...)
 	si.State = gatehouse.IdentityState(state)
 	si.PreviousRole = gatehouse.Role(prev.Int64)
 	if attrs != "{}" {
@@ -72,10 +77,27 @@ func scimOnErr(s *gatehouse.SCIMIdentity) *onErr {
 	}
 }
 
+// checkSCIMEmails refuses emails the database could not store alike on
+// every backend (PostgreSQL rejects invalid UTF-8 and NUL, SQLite would keep
+// them).
+func (q *queries) checkSCIMEmails(op string, s *gatehouse.SCIMIdentity) error {
+	for _, e := range s.Emails {
+		for _, v := range []string{e.Value, e.Type} {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return q.invalid(op, "SCIM email %q must be valid UTF-8 without NUL characters", v)
+			}
+		}
+	}
+	return nil
+}
+
 // CreateSCIMIdentity implements store.SCIMIdentityQueries.
 func (q *queries) CreateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdentity) error {
 	const op = "CreateSCIMIdentity"
 	if err := s.Validate(); err != nil {
+		return err
+	}
+	if err := q.checkSCIMEmails(op, s); err != nil {
 		return err
 	}
 	now := q.clock()
@@ -83,19 +105,53 @@ func (q *queries) CreateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdent
 	if s.State == gatehouse.IdentityDeleted {
 		deletedAt = q.t(now)
 	}
-	var id int64
-	err := q.w.QueryRowContext(ctx, `INSERT INTO scim_identities (scim_id, group_id, user_id, extern_uid, extern_uid_key,
-	external_id_set, user_name, user_name_key, display_name, given_name, family_name, email, email_key, state,
-	previous_role, attributes, version, created_at, updated_at, deleted_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $17, $18) RETURNING id`,
-		s.SCIMID, s.GroupID, s.UserID, s.ExternUID, canon.Key(s.ExternUID),
-		s.ExternalIDSet, s.UserName, canon.Key(s.UserName), s.DisplayName, s.GivenName, s.FamilyName,
-		s.Email, canon.Key(s.Email), string(s.State),
-		nullRole(s.PreviousRole), attributes(s.Attributes), q.t(now), deletedAt).Scan(&id)
-	if err != nil {
-		return q.fail(ctx, op, err, scimOnErr(s))
+	return q.atomic(ctx, op, func(q *queries) error {
+		var id int64
+		err := q.w.QueryRowContext(ctx, `INSERT INTO scim_identities (scim_id, group_id, user_id, extern_uid, extern_uid_key,
+	external_id_set, user_name, user_name_key, display_name, display_name_key, given_name, given_name_key,
+	family_name, family_name_key, email, email_key, state, previous_role, attributes, version, created_at,
+	updated_at, deleted_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, $20, $20, $21)
+RETURNING id`,
+			s.SCIMID, s.GroupID, s.UserID, s.ExternUID, canon.Key(s.ExternUID), s.ExternalIDSet,
+			s.UserName, canon.Key(s.UserName), s.DisplayName, canon.Key(s.DisplayName),
+			s.GivenName, canon.Key(s.GivenName), s.FamilyName, canon.Key(s.FamilyName),
+			s.Email, canon.Key(s.Email), string(s.State),
+			nullRole(s.PreviousRole), attributes(s.Attributes), q.t(now), deletedAt).Scan(&id)
+		if err != nil {
+			return q.fail(ctx, op, err, scimOnErr(s))
+		}
+		if err := q.insertSCIMEmails(ctx, op, id, s); err != nil {
+			return err
+		}
+		s.ID, s.Version, s.CreatedAt, s.UpdatedAt = id, 1, now, now
+		return nil
+	})
+}
+
+// emailsPerInsert bounds the rows of one INSERT of SCIM emails, and so its
+// parameters (SQLite allows 32,766 in a statement).
+const emailsPerInsert = 500
+
+// insertSCIMEmails writes s's emails for the identity id, in their order,
+// many to a statement.
+func (q *queries) insertSCIMEmails(ctx context.Context, op string, id int64, s *gatehouse.SCIMIdentity) error {
+	for from := 0; from < len(s.Emails); from += emailsPerInsert {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO scim_identity_emails (identity_id, group_id, value, value_key, type, type_key, is_primary) VALUES `)
+		args := []any{id, s.GroupID}
+		for i, e := range s.Emails[from:min(from+emailsPerInsert, len(s.Emails))] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "($1, $2, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, e.Value, canon.Key(e.Value), e.Type, canon.Key(e.Type), e.Primary)
+		}
+		if _, err := q.w.ExecContext(ctx, b.String(), args...); err != nil {
+			return q.fail(ctx, op, err, nil)
+		}
 	}
-	s.ID, s.Version, s.CreatedAt, s.UpdatedAt = id, 1, now, now
 	return nil
 }
 
@@ -105,34 +161,47 @@ func (q *queries) UpdateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdent
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	if err := q.checkSCIMEmails(op, s); err != nil {
+		return err
+	}
 	now := q.clock()
 	// The version check is part of the UPDATE, so two writers that read the
 	// same version cannot both succeed. deleted_at keeps the time the row
 	// was first deleted and is cleared when it comes back.
 	query := `UPDATE scim_identities SET scim_id = $3, user_id = $4, extern_uid = $5,
 	extern_uid_key = $6, external_id_set = $7, user_name = $8, user_name_key = $9, display_name = $10,
-	given_name = $11, family_name = $12, email = $13, email_key = $14, state = $15, previous_role = $16,
-	attributes = $17, version = version + 1, updated_at = $18,
-	deleted_at = CASE WHEN $19 THEN COALESCE(deleted_at, $18) END
+	display_name_key = $11, given_name = $12, given_name_key = $13, family_name = $14, family_name_key = $15,
+	email = $16, email_key = $17, state = $18, previous_role = $19, attributes = $20, version = version + 1,
+	updated_at = $21, deleted_at = CASE WHEN $22 THEN COALESCE(deleted_at, $21) END
 WHERE group_id = $1 AND id = $2`
-	args := []any{s.GroupID, s.ID, s.SCIMID, s.UserID, s.ExternUID,
-		canon.Key(s.ExternUID), s.ExternalIDSet, s.UserName, canon.Key(s.UserName), s.DisplayName,
-		s.GivenName, s.FamilyName, s.Email, canon.Key(s.Email), string(s.State), nullRole(s.PreviousRole),
+	args := []any{s.GroupID, s.ID, s.SCIMID, s.UserID, s.ExternUID, canon.Key(s.ExternUID), s.ExternalIDSet,
+		s.UserName, canon.Key(s.UserName), s.DisplayName, canon.Key(s.DisplayName),
+		s.GivenName, canon.Key(s.GivenName), s.FamilyName, canon.Key(s.FamilyName),
+		s.Email, canon.Key(s.Email), string(s.State), nullRole(s.PreviousRole),
 		attributes(s.Attributes), q.t(now), s.State == gatehouse.IdentityDeleted}
 	if ifVersion > 0 {
-		query += ` AND version = $20`
+		query += ` AND version = $23`
 		args = append(args, ifVersion)
 	}
-	var version int64
-	err := q.w.QueryRowContext(ctx, query+` RETURNING version`, args...).Scan(&version)
-	if errors.Is(err, sql.ErrNoRows) {
-		return q.scimUpdateMiss(ctx, op, s, ifVersion)
-	}
-	if err != nil {
-		return q.fail(ctx, op, err, scimOnErr(s))
-	}
-	s.Version, s.UpdatedAt = version, now
-	return nil
+	return q.atomic(ctx, op, func(q *queries) error {
+		var version int64
+		err := q.w.QueryRowContext(ctx, query+` RETURNING version`, args...).Scan(&version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return q.scimUpdateMiss(ctx, op, s, ifVersion)
+		}
+		if err != nil {
+			return q.fail(ctx, op, err, scimOnErr(s))
+		}
+		// The emails are replaced as a set: the IdP sends them whole.
+		if _, err := q.w.ExecContext(ctx, `DELETE FROM scim_identity_emails WHERE identity_id = $1`, s.ID); err != nil {
+			return q.fail(ctx, op, err, nil)
+		}
+		if err := q.insertSCIMEmails(ctx, op, s.ID, s); err != nil {
+			return err
+		}
+		s.Version, s.UpdatedAt = version, now
+		return nil
+	})
 }
 
 // scanVersion reads a row of one column, a version.
@@ -155,19 +224,91 @@ func (q *queries) scimUpdateMiss(ctx context.Context, op string, s *gatehouse.SC
 		Message: fmt.Sprintf("SCIM identity %d was changed by another request (version %d, not %d); read it again", s.ID, *version, ifVersion)}
 }
 
+// scimSelect reads SCIM identities with their emails, one row per email in
+// the order they were written (or one row with NULL email columns), for a
+// WHERE on the identities (alias s) that the caller appends. One statement,
+// so that an identity and its emails come from the same snapshot.
+var scimSelect = `SELECT ` + scimColsOfS + `, e.value, e.type, e.is_primary
+FROM scim_identities s LEFT JOIN scim_identity_emails e ON e.identity_id = s.id
+WHERE `
+
+// scimWithEmails wraps a query that selects scimCols of a page of SCIM
+// identities (ordered by id, with the page's LIMIT) so that each identity
+// comes with its emails, as scimSelect reads them: the page and all its
+// emails in one statement.
+func scimWithEmails(identities string) string {
+	return `WITH s AS (` + identities + `)
+SELECT ` + scimColsOfS + `, e.value, e.type, e.is_primary
+FROM s LEFT JOIN scim_identity_emails e ON e.identity_id = s.id
+ORDER BY s.id, e.id`
+}
+
+// scimColsOfS is scimCols qualified with the alias s.
+var scimColsOfS = func() string {
+	cols := strings.Split(scimCols, ",")
+	for i, c := range cols {
+		cols[i] = "s." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// collectSCIM runs a scimSelect or scimWithEmails query and gathers each
+// identity's rows.
+func (q *queries) collectSCIM(ctx context.Context, op, query string, args ...any) ([]*gatehouse.SCIMIdentity, error) {
+	rows, err := q.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.fail(ctx, op, err, nil)
+	}
+	defer rows.Close()
+	var list []*gatehouse.SCIMIdentity
+	for rows.Next() {
+		var (
+			value, typ sql.NullString
+			primary    sql.NullBool
+		)
+		si, err := scanSCIM(rows, &value, &typ, &primary)
+		if err != nil {
+			return nil, q.fail(ctx, op, err, nil)
+		}
+		if n := len(list); n == 0 || list[n-1].ID != si.ID {
+			list = append(list, si)
+		}
+		if value.Valid {
+			last := list[len(list)-1]
+			last.Emails = append(last.Emails, gatehouse.SCIMEmail{Value: value.String, Type: typ.String, Primary: primary.Bool})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, q.fail(ctx, op, err, nil)
+	}
+	return list, nil
+}
+
+// findSCIM returns the one identity (with its emails) that where selects, or
+// the error nf returns.
+func (q *queries) findSCIM(ctx context.Context, op, where string, args []any, nf func() error) (*gatehouse.SCIMIdentity, error) {
+	list, err := q.collectSCIM(ctx, op, scimSelect+where+` ORDER BY e.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, nf()
+	}
+	return list[0], nil
+}
+
 // FindSCIMIdentity implements store.SCIMIdentityQueries.
 func (q *queries) FindSCIMIdentity(ctx context.Context, groupID int64, scimID string) (*gatehouse.SCIMIdentity, error) {
 	const op = "FindSCIMIdentity"
-	return findOne(ctx, q, op, scanSCIM, `SELECT `+scimCols+` FROM scim_identities
-WHERE group_id = $1 AND scim_id = $2 AND state <> 'deleted'`, []any{groupID, scimID},
+	return q.findSCIM(ctx, op, `s.group_id = $1 AND s.scim_id = $2 AND s.state <> 'deleted'`, []any{groupID, scimID},
 		func() error { return q.notFound(op, "SCIM identity %q not found in group %d", scimID, groupID) })
 }
 
 // FindSCIMIdentityByExternUID implements store.SCIMIdentityQueries.
 func (q *queries) FindSCIMIdentityByExternUID(ctx context.Context, groupID int64, externUID string) (*gatehouse.SCIMIdentity, error) {
 	const op = "FindSCIMIdentityByExternUID"
-	return findOne(ctx, q, op, scanSCIM, `SELECT `+scimCols+` FROM scim_identities
-WHERE group_id = $1 AND extern_uid_key = $2 AND state <> 'deleted'`, []any{groupID, canon.Key(externUID)},
+	return q.findSCIM(ctx, op, `s.group_id = $1 AND s.extern_uid_key = $2 AND s.state <> 'deleted'`,
+		[]any{groupID, canon.Key(externUID)},
 		func() error {
 			return q.notFound(op, "no SCIM identity with extern_uid %q in group %d", externUID, groupID)
 		})
@@ -176,8 +317,8 @@ WHERE group_id = $1 AND extern_uid_key = $2 AND state <> 'deleted'`, []any{group
 // FindSCIMIdentityByUserName implements store.SCIMIdentityQueries.
 func (q *queries) FindSCIMIdentityByUserName(ctx context.Context, groupID int64, userName string) (*gatehouse.SCIMIdentity, error) {
 	const op = "FindSCIMIdentityByUserName"
-	return findOne(ctx, q, op, scanSCIM, `SELECT `+scimCols+` FROM scim_identities
-WHERE group_id = $1 AND user_name_key = $2 AND state <> 'deleted'`, []any{groupID, canon.Key(userName)},
+	return q.findSCIM(ctx, op, `s.group_id = $1 AND s.user_name_key = $2 AND s.state <> 'deleted'`,
+		[]any{groupID, canon.Key(userName)},
 		func() error {
 			return q.notFound(op, "no SCIM identity with userName %q in group %d", userName, groupID)
 		})
@@ -188,16 +329,33 @@ func (q *queries) FindSCIMIdentityForUser(ctx context.Context, groupID, userID i
 	const op = "FindSCIMIdentityForUser"
 	// The live row first (there is at most one), then deleted rows by when
 	// they were deleted; $3 admits deleted rows only when asked.
-	return findOne(ctx, q, op, scanSCIM, `SELECT `+scimCols+` FROM scim_identities
-WHERE group_id = $1 AND user_id = $2 AND (state <> 'deleted' OR $3)
-ORDER BY CASE WHEN state = 'deleted' THEN 1 ELSE 0 END, deleted_at DESC, id DESC
-LIMIT 1`, []any{groupID, userID, includeDeleted},
+	return q.findSCIM(ctx, op, `s.id = (SELECT id FROM scim_identities
+	WHERE group_id = $1 AND user_id = $2 AND (state <> 'deleted' OR $3)
+	ORDER BY CASE WHEN state = 'deleted' THEN 1 ELSE 0 END, deleted_at DESC, id DESC
+	LIMIT 1)`, []any{groupID, userID, includeDeleted},
 		func() error { return q.notFound(op, "user %d has no SCIM identity in group %d", userID, groupID) })
 }
 
 // ListSCIMIdentities implements store.SCIMIdentityQueries.
-func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
+func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimfilter.Filter, p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
+	const op = "ListSCIMIdentities"
 	l := listing{cols: scimCols, table: "scim_identities", where: []string{"group_id = $1", "state <> 'deleted'"},
 		args: []any{groupID}, key: "id"}
-	return list(ctx, q, "ListSCIMIdentities", l, p, scanSCIM)
+	if f != nil {
+		cond, args, err := q.compileFilter(op, f, l.args)
+		if err != nil {
+			return nil, 0, err
+		}
+		l.where, l.args = append(l.where, cond), args
+	}
+	total, err := q.count(ctx, op, l)
+	if err != nil || p.Limit <= 0 {
+		return nil, total, err
+	}
+	query, args := page(l, p)
+	list, err := q.collectSCIM(ctx, op, scimWithEmails(query), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	return list, total, nil
 }

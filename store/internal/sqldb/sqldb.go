@@ -2,9 +2,10 @@
 // that store/sqlitestore and store/pgstore share. The SQL is written once, in
 // the dialect both databases accept ($1-style placeholders, RETURNING, ON
 // CONFLICT … DO UPDATE, partial indexes); what differs is gathered in a
-// Dialect: how a time is bound and how a driver error is classified. The
-// schemas, one migration directory per database, live here too (Migrations),
-// next to the queries that depend on them.
+// Dialect: how a time is bound, how a driver error is classified, and how
+// a SCIM filter's co is written. The schemas, one migration directory per
+// database, live here too (Migrations), next to the queries that depend on
+// them. SCIM filters become SQL in filter.go.
 //
 // Writes that take more than one statement run in one transaction, so a
 // failure leaves nothing half-written; InTx makes a caller's whole sequence
@@ -34,6 +35,12 @@ type Dialect struct {
 	BindTime func(t time.Time) any
 	// Classify explains a driver error.
 	Classify func(err error) Class
+	// Contains returns a condition true when the text in column col
+	// contains the text that the placeholder arg binds, compared byte for
+	// byte (SCIM's co on canonical keys and ids). The databases share no
+	// function for it, and LIKE differs between them (SQLite's ignores ASCII
+	// case and both treat % and _ as wildcards).
+	Contains func(col, arg string) string
 }
 
 // Class is what a Dialect can tell about a driver error.
