@@ -1,0 +1,76 @@
+// Package provision holds the SCIM provisioning use cases: create, read,
+// list, replace, patch, deprovision, reprovision and delete a group's users.
+// The rules are behaviour.md's Part A over GitLab's Part B, written once here
+// above storage:
+//
+//   - The IdP's externalId is the identity's extern_uid (its userName while it
+//     never sent one) and equals the SAML NameID; when it changes, the group's
+//     SAML identity for the user moves with it. The SCIM id never changes.
+//   - A POST never signs anyone into an account the group did not create: an
+//     existing personal account matched by email gets a SCIM identity and a
+//     membership in state pending link, which grant nothing until its owner
+//     proves the account is theirs. Accounts this group created (managed
+//     accounts) are linked at once and re-used when the IdP re-adds them.
+//   - Deprovisioning (active:false or DELETE) removes the membership and
+//     remembers its role, keeps the account and the SAML identity; provisioning
+//     the user again restores the role. The last owner cannot be deprovisioned.
+//   - Profile attributes are stored on the SCIM identity; they change the
+//     account only when this group manages it.
+//
+// Every change writes an audit event in the same transaction.
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/store"
+)
+
+// Service runs the provisioning use cases. It is safe for concurrent use.
+type Service struct {
+	Store store.Store
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Caller is the authenticated SCIM client: a group and the token it used.
+type Caller struct {
+	Group     *gatehouse.Group
+	TokenID   int64
+	RequestID string
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// audit writes one event of the caller's group through q.
+func (s *Service) audit(ctx context.Context, q store.Queries, c Caller, action string, si *gatehouse.SCIMIdentity, detail map[string]any) error {
+	e := &gatehouse.AuditEvent{
+		At:         s.now(),
+		GroupID:    c.Group.ID,
+		ActorKind:  gatehouse.ActorSCIMToken,
+		ActorID:    c.TokenID,
+		Action:     action,
+		TargetKind: "scim_identity",
+		TargetID:   si.SCIMID,
+		RequestID:  c.RequestID,
+	}
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	detail["user_id"] = si.UserID
+	detail["extern_uid"] = si.ExternUID
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	e.Detail = b
+	return q.CreateAuditEvent(ctx, e)
+}
