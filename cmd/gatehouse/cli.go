@@ -171,7 +171,7 @@ func (c *cli) newFlags(name, argsHelp string) *flag.FlagSet {
 // envFlags are the flags that also read GATEHOUSE_<FLAG> from the environment.
 var envFlags = map[string]bool{
 	"db": true, "addr": true, "base-url": true, "log-format": true,
-	"tls-cert": true, "tls-key": true, "trusted-proxies": true,
+	"tls-cert": true, "tls-key": true, "trusted-proxies": true, "metrics-group-labels": true,
 }
 
 // envName is the variable a flag reads: GATEHOUSE_ and the flag in upper case

@@ -9,7 +9,9 @@ import (
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/password"
+	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/server"
+	"github.com/gatehouse-sso/gatehouse/server/scimhttp"
 	"github.com/gatehouse-sso/gatehouse/store"
 	"github.com/gatehouse-sso/gatehouse/store/pgstore"
 )
@@ -23,6 +25,7 @@ func runServe(ctx context.Context, c *cli) error {
 	tlsCert := fs.String("tls-cert", "", "PEM certificate file: serve HTTPS directly (with --tls-key; env GATEHOUSE_TLS_CERT)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file for --tls-cert (env GATEHOUSE_TLS_KEY)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs or IPs whose X-Forwarded-* headers are believed (env GATEHOUSE_TRUSTED_PROXIES)")
+	groupLabels := fs.Bool("metrics-group-labels", false, "label SCIM metrics with the group path (only with few groups: every group adds series; env GATEHOUSE_METRICS_GROUP_LABELS)")
 	adminPWFile := fs.String("initial-admin-password-file", "", "file holding the password of the first administrator, root (default: generate a one-time password and print it once)")
 	if err := c.parse(fs); err != nil {
 		return err
@@ -90,6 +93,12 @@ func runServe(ctx context.Context, c *cli) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	(&scimhttp.Handler{
+		Store:     s,
+		Provision: &provision.Service{Store: s},
+		BaseURL:   srv.BaseURL().String(),
+		Metrics:   scimhttp.NewMetrics(srv.Registry(), *groupLabels),
+	}).Register(srv)
 	return srv.Run(ctx)
 }
 

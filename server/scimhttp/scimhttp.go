@@ -1,0 +1,288 @@
+// Package scimhttp serves each group's SCIM 2.0 endpoint at
+// /api/scim/v2/groups/{group}, where {group} is the group's path (dots
+// allowed) or its numeric id: Users, Groups (read-only and empty until group
+// provisioning exists), ServiceProviderConfig, Schemas and ResourceTypes.
+//
+// It speaks the dialects real identity providers send: resource segments in
+// any letter case and with a trailing slash, application/json or
+// application/scim+json bodies, Microsoft's /serviceConfiguration alias. Every
+// answer is application/scim+json; every error an RFC 7644 error document.
+// Authentication is the group's SCIM bearer token; a missing, wrong or foreign
+// token, and an unknown group, all get the same 401 so that nobody learns
+// which groups exist.
+package scimhttp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/provision"
+	"github.com/gatehouse-sso/gatehouse/scim"
+	"github.com/gatehouse-sso/gatehouse/server"
+	"github.com/gatehouse-sso/gatehouse/store"
+)
+
+// ContentType is the media type of every SCIM response.
+const ContentType = "application/scim+json"
+
+// Prefix is where the per-group SCIM endpoints live.
+const Prefix = "/api/scim/v2/groups/"
+
+// Handler serves the SCIM endpoints. Set the fields, then Register it.
+type Handler struct {
+	Store     store.Store
+	Provision *provision.Service
+	// BaseURL is the server's public URL without a trailing slash; resource
+	// locations are built from it.
+	BaseURL string
+	// Metrics, when set, counts requests by operation and status.
+	Metrics *Metrics
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Register adds the SCIM routes to srv.
+func (h *Handler) Register(srv *server.Server) {
+	opt := server.WithErrorRenderer(RenderError)
+	srv.Handle(Prefix+"{group}/{rest...}", server.HandlerFunc(h.serve), opt)
+	srv.Handle(Prefix+"{group}", server.HandlerFunc(h.serve), opt)
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// request is one authenticated SCIM request.
+type request struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	caller provision.Caller
+	// base is the group's SCIM base URL in the form the client used (path or
+	// id), so that locations match what the IdP stores.
+	base string
+}
+
+// serve authenticates, then dispatches on the resource segment.
+func (h *Handler) serve(rw http.ResponseWriter, r *http.Request) (err error) {
+	start := h.now()
+	w := &statusWriter{ResponseWriter: rw}
+	op, group := "unauthenticated", ""
+	defer func() {
+		if h.Metrics != nil {
+			h.Metrics.observe(op, statusOf(w, err), group, h.now().Sub(start))
+		}
+	}()
+
+	g, tok, err := h.authenticate(r)
+	if err != nil {
+		return err
+	}
+	op, group = "unknown", g.Path
+	req := &request{
+		w: w, r: r,
+		caller: provision.Caller{Group: g, TokenID: tok.ID, RequestID: server.RequestID(r.Context())},
+		base:   h.BaseURL + Prefix + r.PathValue("group"),
+	}
+	segs := strings.Split(strings.Trim(r.PathValue("rest"), "/"), "/")
+	resource := strings.ToLower(segs[0])
+	id := ""
+	if len(segs) == 2 {
+		id = segs[1]
+	}
+	if len(segs) > 2 || (len(segs) == 2 && id == "") {
+		return scim.Errorf(http.StatusNotFound, "", "no SCIM endpoint at %s", r.URL.Path)
+	}
+
+	switch resource {
+	case "users":
+		op, err = h.users(req, id)
+	case "groups":
+		op, err = h.groups(req, id)
+	case "serviceproviderconfig", "serviceconfiguration":
+		op = "service_provider_config"
+		err = h.discovery(req, id, scim.ServiceProviderConfig(req.base), nil)
+	case "schemas":
+		op = "schemas"
+		err = h.discovery(req, id, scim.Schemas(req.base), func(id string) (map[string]any, bool) { return scim.SchemaByID(req.base, id) })
+	case "resourcetypes":
+		op = "resource_types"
+		err = h.discovery(req, id, scim.ResourceTypes(req.base), func(id string) (map[string]any, bool) { return scim.ResourceTypeByName(req.base, id) })
+	default:
+		err = scim.Errorf(http.StatusNotFound, "",
+			"no SCIM endpoint %q; this endpoint serves Users, Groups, ServiceProviderConfig, Schemas and ResourceTypes", segs[0])
+	}
+	return err
+}
+
+// unauthorized is the one answer to every failed authentication: it says
+// nothing about whether the group exists or which part was wrong.
+var unauthorized = scim.Errorf(http.StatusUnauthorized, "",
+	"authentication failed: send the group's SCIM token as 'Authorization: Bearer <token>'")
+
+// authenticate resolves the group and checks the bearer token against it.
+func (h *Handler) authenticate(r *http.Request) (*gatehouse.Group, *gatehouse.SCIMToken, error) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !gatehouse.WellFormedToken(gatehouse.SCIMTokenPrefix, token) {
+		return nil, nil, unauthorized
+	}
+	ctx := r.Context()
+	t, err := h.Store.FindSCIMTokenByHash(ctx, gatehouse.HashToken(token))
+	if gatehouse.IsKind(err, gatehouse.NotFound) {
+		return nil, nil, unauthorized
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := h.findGroup(ctx, r.PathValue("group"))
+	if gatehouse.IsKind(err, gatehouse.NotFound) || (err == nil && g.ID != t.GroupID) {
+		return nil, nil, unauthorized
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	// Last use is kept to the minute: a sync of 100,000 users must not write
+	// the token row 100,000 times.
+	if now := h.now(); now.Sub(t.LastUsedAt) > time.Minute {
+		if err := h.Store.TouchSCIMToken(ctx, t.ID, now); err != nil {
+			server.Logger(ctx).Warn("recording SCIM token use", "token_id", t.ID, "err", err)
+		}
+	}
+	return g, t, nil
+}
+
+// findGroup resolves the {group} segment: all digits is the numeric id,
+// anything else a path.
+func (h *Handler) findGroup(ctx context.Context, ref string) (*gatehouse.Group, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && id > 0 && !strings.HasPrefix(ref, "+") {
+		return h.Store.FindGroupByID(ctx, id)
+	}
+	return h.Store.FindGroupByPath(ctx, ref)
+}
+
+// groups answers per decision 31 until group provisioning exists: reads
+// succeed with the truthfully empty list, writes say what to switch off.
+func (h *Handler) groups(req *request, id string) (string, error) {
+	switch {
+	case req.r.Method == http.MethodGet && id == "":
+		if err := h.checkListQuery(req.r); err != nil {
+			return "list_groups", err
+		}
+		start, _, err := scim.ParsePage(req.r.URL.Query().Get("startIndex"), req.r.URL.Query().Get("count"))
+		if err != nil {
+			return "list_groups", err
+		}
+		return "list_groups", writeJSON(req.w, http.StatusOK, scim.ListResponse(nil, 0, start))
+	case req.r.Method == http.MethodGet:
+		return "get_group", scim.Errorf(http.StatusNotFound, "", "no group with id %q: group provisioning is not supported yet", id)
+	}
+	return "write_group", scim.Errorf(http.StatusNotImplemented, "",
+		"group provisioning is not supported yet; provision users only: in Microsoft Entra ID set "+
+			"'Provision Microsoft Entra groups' to No in the attribute mappings, in Okta turn off 'Push Groups'")
+}
+
+// checkListQuery validates a list's filter without running it (Groups).
+func (h *Handler) checkListQuery(r *http.Request) error {
+	_, err := parseFilter(r.URL.Query().Get("filter"))
+	return err
+}
+
+// discovery serves a discovery list, or one of its entries by id.
+func (h *Handler) discovery(req *request, id string, list map[string]any, one func(string) (map[string]any, bool)) error {
+	if req.r.Method != http.MethodGet {
+		return methodNotAllowed(req.w, "GET")
+	}
+	if id == "" {
+		return writeJSON(req.w, http.StatusOK, list)
+	}
+	if one != nil {
+		if doc, ok := one(id); ok {
+			return writeJSON(req.w, http.StatusOK, doc)
+		}
+	}
+	return scim.Errorf(http.StatusNotFound, "", "no entry %q", id)
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) error {
+	w.Header().Set("Allow", allow)
+	return scim.Errorf(http.StatusMethodNotAllowed, "", "method not allowed here; use %s", allow)
+}
+
+// writeJSON writes a SCIM document.
+func writeJSON(w http.ResponseWriter, status int, doc any) error {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(status)
+	_, err = w.Write(b)
+	return err
+}
+
+// readBody reads a JSON request body, refusing other media types.
+func readBody(r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != ContentType && mt != "application/json") {
+			return nil, scim.Errorf(http.StatusUnsupportedMediaType, "",
+				"Content-Type %q is not supported; send application/scim+json or application/json", ct)
+		}
+	}
+	b, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, scim.Errorf(http.StatusRequestEntityTooLarge, "",
+			"the request body is larger than %d bytes; send one resource per request", tooBig.Limit)
+	}
+	return b, err
+}
+
+// RenderError writes err as an RFC 7644 error document: a *scim.Error as it
+// is; gatehouse kinds with the SCIM type that fits; anything else as a 500
+// that names only the reference, which the log line repeats.
+func RenderError(w http.ResponseWriter, r *http.Request, status int, err error, ref string) {
+	e := asSCIMError(status, err, ref)
+	h := w.Header()
+	h.Del("ETag")
+	h.Del("Location")
+	h.Set("Cache-Control", "no-store")
+	writeJSON(w, e.Status, e.Body())
+}
+
+func asSCIMError(status int, err error, ref string) *scim.Error {
+	var se *scim.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	msg := gatehouse.ErrorMessage(err)
+	switch status {
+	case http.StatusBadRequest:
+		return scim.Errorf(status, scim.InvalidValue, "%s", msg)
+	case http.StatusConflict:
+		return scim.Errorf(status, scim.Uniqueness, "%s", msg)
+	case http.StatusNotFound:
+		return scim.Errorf(status, "", "%s", msg)
+	case http.StatusRequestEntityTooLarge:
+		return scim.Errorf(status, "", "%s", server.ErrorMessage(err))
+	case http.StatusUnauthorized:
+		return unauthorized
+	case http.StatusServiceUnavailable:
+		return scim.Errorf(status, "", "the service is unavailable; retry later (reference %s)", ref)
+	}
+	if status < 500 {
+		return scim.Errorf(status, "", "%s", msg)
+	}
+	return scim.Errorf(http.StatusInternalServerError, "", "internal error (reference %s)", ref)
+}

@@ -1,0 +1,218 @@
+package scimhttp
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/provision"
+	"github.com/gatehouse-sso/gatehouse/scim"
+	"github.com/gatehouse-sso/gatehouse/scim/scimfilter"
+	"github.com/gatehouse-sso/gatehouse/scim/scimpatch"
+	"github.com/gatehouse-sso/gatehouse/store"
+)
+
+// users serves /Users and /Users/{id}; it returns the operation name for
+// metrics.
+func (h *Handler) users(req *request, id string) (string, error) {
+	m := req.r.Method
+	switch {
+	case id == "" && m == http.MethodGet:
+		return "list_users", h.listUsers(req)
+	case id == "" && m == http.MethodPost:
+		return "create_user", h.createUser(req)
+	case id == "":
+		return "users", methodNotAllowed(req.w, "GET, POST")
+	case m == http.MethodGet:
+		return "get_user", h.getUser(req, id)
+	case m == http.MethodPut:
+		return "replace_user", h.replaceUser(req, id)
+	case m == http.MethodPatch:
+		return "patch_user", h.patchUser(req, id)
+	case m == http.MethodDelete:
+		return "delete_user", h.deleteUser(req, id)
+	}
+	return "user", methodNotAllowed(req.w, "GET, PUT, PATCH, DELETE")
+}
+
+// parseFilter parses a filter query value; empty means none.
+func parseFilter(s string) (scimfilter.Filter, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	return scimfilter.Parse(s)
+}
+
+func (h *Handler) listUsers(req *request) error {
+	q := req.r.URL.Query()
+	f, err := parseFilter(q.Get("filter"))
+	if err != nil {
+		return err
+	}
+	start, count, err := scim.ParsePage(q.Get("startIndex"), q.Get("count"))
+	if err != nil {
+		return err
+	}
+	ids, total, err := h.Provision.List(req.r.Context(), req.caller.Group.ID, f, store.Page{Offset: start - 1, Limit: count})
+	if err != nil {
+		return err
+	}
+	attrs := scim.ParseAttributeList(q.Get("attributes"))
+	excluded := scim.ParseAttributeList(q.Get("excludedAttributes"))
+	resources := make([]map[string]any, 0, len(ids))
+	for _, si := range ids {
+		doc, err := h.resource(req, si)
+		if err != nil {
+			return err
+		}
+		resources = append(resources, scim.Project(doc, attrs, excluded))
+	}
+	return writeJSON(req.w, http.StatusOK, scim.ListResponse(resources, total, start))
+}
+
+func (h *Handler) getUser(req *request, id string) error {
+	si, err := h.Provision.Get(req.r.Context(), req.caller.Group.ID, id)
+	if err != nil {
+		return err
+	}
+	if inm := req.r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, si.Version) {
+		req.w.Header().Set("ETag", scim.ETag(si.Version))
+		req.w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	q := req.r.URL.Query()
+	return h.writeUser(req, http.StatusOK, si, scim.ParseAttributeList(q.Get("attributes")), scim.ParseAttributeList(q.Get("excludedAttributes")))
+}
+
+func (h *Handler) createUser(req *request) error {
+	body, err := readBody(req.r)
+	if err != nil {
+		return err
+	}
+	u, err := scim.ParseUser(body)
+	if err != nil {
+		return err
+	}
+	si, err := h.Provision.Create(req.r.Context(), req.caller, u)
+	if err != nil {
+		return err
+	}
+	req.w.Header().Set("Location", req.base+"/Users/"+si.SCIMID)
+	return h.writeUser(req, http.StatusCreated, si, nil, nil)
+}
+
+func (h *Handler) replaceUser(req *request, id string) error {
+	ifVersion, err := ifMatch(req.r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(req.r)
+	if err != nil {
+		return err
+	}
+	u, err := scim.ParseUser(body)
+	if err != nil {
+		return err
+	}
+	si, err := h.Provision.Replace(req.r.Context(), req.caller, id, u, ifVersion)
+	if err != nil {
+		return err
+	}
+	return h.writeUser(req, http.StatusOK, si, nil, nil)
+}
+
+func (h *Handler) patchUser(req *request, id string) error {
+	ifVersion, err := ifMatch(req.r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(req.r)
+	if err != nil {
+		return err
+	}
+	ops, err := scimpatch.ParseRequest(body)
+	if err != nil {
+		return err
+	}
+	si, err := h.Provision.Patch(req.r.Context(), req.caller, id, ops, ifVersion)
+	if err != nil {
+		return err
+	}
+	return h.writeUser(req, http.StatusOK, si, nil, nil)
+}
+
+func (h *Handler) deleteUser(req *request, id string) error {
+	ifVersion, err := ifMatch(req.r)
+	if err != nil {
+		return err
+	}
+	if err := h.Provision.Delete(req.r.Context(), req.caller, id, ifVersion); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// resource renders an identity as its SCIM User resource.
+func (h *Handler) resource(req *request, si *gatehouse.SCIMIdentity) (map[string]any, error) {
+	doc, err := provision.Document(si)
+	if err != nil {
+		return nil, err
+	}
+	ext := ""
+	if si.ExternalIDSet {
+		ext = si.ExternUID
+	}
+	return scim.UserResource(doc, si.SCIMID, ext, si.Active(), scim.Meta{
+		Created:      si.CreatedAt,
+		LastModified: si.UpdatedAt,
+		Location:     req.base + "/Users/" + si.SCIMID,
+		Version:      scim.ETag(si.Version),
+	}), nil
+}
+
+func (h *Handler) writeUser(req *request, status int, si *gatehouse.SCIMIdentity, attrs, excluded []string) error {
+	doc, err := h.resource(req, si)
+	if err != nil {
+		return err
+	}
+	req.w.Header().Set("ETag", scim.ETag(si.Version))
+	return writeJSON(req.w, status, scim.Project(doc, attrs, excluded))
+}
+
+// parseETag reads W/"n" or "n"; ok is false for anything else.
+func parseETag(s string) (int64, bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "W/")
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s[1:len(s)-1], 10, 64)
+	return v, err == nil && v > 0
+}
+
+// etagMatches reports whether an If-None-Match list names the version.
+func etagMatches(header string, version int64) bool {
+	for _, t := range strings.Split(header, ",") {
+		if strings.TrimSpace(t) == "*" {
+			return true
+		}
+		if v, ok := parseETag(t); ok && v == version {
+			return true
+		}
+	}
+	return false
+}
+
+// ifMatch reads If-Match: 0 when absent or "*", the version otherwise; an
+// entity tag that is not ours can never match (RFC 7232 §3.1), so it is 412.
+func ifMatch(r *http.Request) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	if v, ok := parseETag(h); ok {
+		return v, nil
+	}
+	return 0, scim.Errorf(http.StatusPreconditionFailed, "", "If-Match %q is not a version of this resource; read the resource for its ETag", h)
+}
