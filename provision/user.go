@@ -17,12 +17,11 @@ import (
 	"github.com/gatehouse-sso/gatehouse/store"
 )
 
-// errUsernameRace marks a username that another writer took between our
-// check and our insert; Create then runs again with the next candidate, so
-// the account's derived username never causes a 409 (decision 26).
-var errUsernameRace = errors.New("derived username taken concurrently")
-
-// createAttempts bounds those re-runs.
+// createAttempts bounds how often Create runs again after a uniqueness
+// clash on a derived username: another writer took it between our check and
+// our insert. The account's derived username never causes a 409 (decision
+// 26); a second POST of the same user still does, as its re-run finds the
+// first one's identity.
 const createAttempts = 3
 
 // Get returns the group's live SCIM identity with the SCIM id.
@@ -61,9 +60,9 @@ func notFound(id string) error {
 	return scim.Errorf(http.StatusNotFound, "", "no user with id %q in this group", id)
 }
 
-// Create provisions the user an IdP POSTed. It answers with the identity and
-// whether it is new (false when a deprovisioned user was re-added, which
-// keeps its id).
+// Create provisions the user an IdP POSTed: a new managed account, a link
+// pending proof to an existing personal account, or the re-activation of a
+// user the IdP deprovisioned before (which keeps its id).
 func (s *Service) Create(ctx context.Context, c Caller, u *scim.UserDoc) (*gatehouse.SCIMIdentity, error) {
 	email, err := u.AccountEmail()
 	if err != nil {
@@ -71,19 +70,100 @@ func (s *Service) Create(ctx context.Context, c Caller, u *scim.UserDoc) (*gateh
 	}
 	var out *gatehouse.SCIMIdentity
 	for range createAttempts {
-		err = s.Store.InTx(ctx, func(q store.Queries) error {
-			var err error
-			out, err = s.create(ctx, q, c, u, email)
-			return err
-		})
-		if !errors.Is(err, errUsernameRace) {
+		var username string
+		username, err = s.planNew(ctx, c.Group, u, email)
+		if err != nil {
 			break
 		}
-	}
-	if errors.Is(err, errUsernameRace) {
-		return nil, scim.Errorf(http.StatusServiceUnavailable, "", "could not choose a free username for %q; retry the request", u.UserName)
+		err = s.Store.InTx(ctx, func(q store.Queries) error {
+			var err error
+			if username != "" {
+				out, err = s.createNew(ctx, q, c, u, email, username)
+			} else {
+				out, err = s.create(ctx, q, c, u, email)
+			}
+			return err
+		})
+		if username == "" || !gatehouse.IsKind(err, gatehouse.Conflict) {
+			break
+		}
+		// Run again: the new plan sees what the other writer created.
 	}
 	return out, asSCIM(err)
+}
+
+// planNew decides, reading outside any transaction, whether a POST is for
+// someone new to the group and the instance, as nearly every POST of an
+// initial sync is, and picks the new account's username. It returns "" when
+// anything matches already: the slower path then decides inside the
+// transaction. A write that races past these reads is caught by the unique
+// indexes, and Create runs again.
+func (s *Service) planNew(ctx context.Context, g *gatehouse.Group, u *scim.UserDoc, email string) (string, error) {
+	found := func(err error) (bool, error) {
+		if gatehouse.IsKind(err, gatehouse.NotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	for _, lookup := range []func() error{
+		func() error { _, err := s.Store.FindSCIMIdentityByExternUID(ctx, g.ID, externUID(u)); return err },
+		func() error { _, err := s.Store.FindSCIMIdentityByUserName(ctx, g.ID, u.UserName); return err },
+		func() error { _, err := s.Store.FindManagedUserByEmail(ctx, g.ID, email); return err },
+		func() error { _, err := s.Store.FindPersonalUserByEmail(ctx, email); return err },
+	} {
+		if ok, err := found(lookup()); ok || err != nil {
+			return "", err
+		}
+	}
+	return s.freeUsername(ctx, s.Store, u)
+}
+
+// freeUsername picks the first free username derived from userName.
+func (s *Service) freeUsername(ctx context.Context, q store.Queries, u *scim.UserDoc) (string, error) {
+	for cand := range scim.UsernameCandidates(scim.SanitizeUsername(u.UserName)) {
+		taken, err := q.UsernameTaken(ctx, cand)
+		if err != nil {
+			return "", err
+		}
+		if !taken {
+			return cand, nil
+		}
+	}
+	return "", scim.Errorf(http.StatusConflict, scim.Uniqueness,
+		"every username derived from userName %q is taken; send a more distinctive userName", u.UserName)
+}
+
+// createNew provisions someone new: a managed account with its SAML
+// identity, the membership at the group's default role, the SCIM identity.
+// Only writes happen here, so the transaction is short.
+func (s *Service) createNew(ctx context.Context, q store.Queries, c Caller, u *scim.UserDoc, email, username string) (*gatehouse.SCIMIdentity, error) {
+	g := c.Group
+	uid := externUID(u)
+	user, err := s.insertManaged(ctx, q, g, u, email, username)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.CreateIdentity(ctx, &gatehouse.Identity{GroupID: g.ID, UserID: user.ID, ExternUID: uid, State: gatehouse.IdentityActive}); err != nil {
+		return nil, err
+	}
+	role := g.DefaultRole
+	if !role.Valid() {
+		role = gatehouse.Guest
+	}
+	if err := q.PutMember(ctx, &gatehouse.Member{GroupID: g.ID, UserID: user.ID, Role: role, State: gatehouse.MemberActive}); err != nil {
+		return nil, err
+	}
+	si := &gatehouse.SCIMIdentity{
+		SCIMID: uuid.NewString(), GroupID: g.ID, UserID: user.ID,
+		ExternUID: uid, ExternalIDSet: u.ExternalIDSet, State: gatehouse.IdentityActive,
+	}
+	if err := setAttributes(si, u, email); err != nil {
+		return nil, err
+	}
+	if err := q.CreateSCIMIdentity(ctx, si); err != nil {
+		return nil, err
+	}
+	return si, s.audit(ctx, q, c, "scim_user_provisioned", si, map[string]any{"user_name": si.UserName, "role": role.String()})
 }
 
 // externUID is the extern_uid a user document asks for: its externalId, or
@@ -180,19 +260,18 @@ func (s *Service) account(ctx context.Context, q store.Queries, g *gatehouse.Gro
 }
 
 // createManaged creates an account managed by the group, with a username
-// derived from userName and the SAML identity that lets it sign in.
+// derived from userName.
 func (s *Service) createManaged(ctx context.Context, q store.Queries, g *gatehouse.Group, u *scim.UserDoc, email string) (*gatehouse.User, error) {
-	var username string
-	for cand := range scim.UsernameCandidates(scim.SanitizeUsername(u.UserName)) {
-		taken, err := q.UsernameTaken(ctx, cand)
-		if err != nil {
-			return nil, err
-		}
-		if !taken {
-			username = cand
-			break
-		}
+	username, err := s.freeUsername(ctx, q, u)
+	if err != nil {
+		return nil, err
 	}
+	return s.insertManaged(ctx, q, g, u, email, username)
+}
+
+// insertManaged writes a new account managed by the group. It has no
+// password: its owner signs in through the group's SSO.
+func (s *Service) insertManaged(ctx context.Context, q store.Queries, g *gatehouse.Group, u *scim.UserDoc, email, username string) (*gatehouse.User, error) {
 	user := &gatehouse.User{
 		Username:        username,
 		Name:            displayName(u),
@@ -201,15 +280,7 @@ func (s *Service) createManaged(ctx context.Context, q store.Queries, g *gatehou
 		ManagingGroupID: g.ID,
 		State:           gatehouse.UserActive,
 	}
-	if err := q.CreateUser(ctx, user); err != nil {
-		if gatehouse.IsKind(err, gatehouse.Conflict) {
-			if taken, terr := q.UsernameTaken(ctx, username); terr == nil && taken {
-				return nil, fmt.Errorf("%w: %v", errUsernameRace, err)
-			}
-		}
-		return nil, err
-	}
-	return user, nil
+	return user, q.CreateUser(ctx, user)
 }
 
 // displayName is the account name a user document gives.

@@ -152,6 +152,8 @@ func Open(ctx context.Context, path string, opts Options) (store.Store, error) {
 		Pools:   map[string]*sql.DB{"read": reader, "write": writer},
 		Known:   known,
 		Now:     opts.Now,
+		// Compiling a statement is a large share of a short query's cost.
+		CacheStatements: true,
 	}), nil
 }
 

@@ -71,6 +71,10 @@ type Config struct {
 	Known int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CacheStatements prepares each query once per pool and connection
+	// (SQLite: compiling a statement is a large part of a short query's
+	// cost; pgx caches statements itself).
+	CacheStatements bool
 	// Close releases what the pools depend on (pgx's pool), after the pools
 	// are closed. May be nil.
 	Close func() error
@@ -95,8 +99,13 @@ func New(cfg Config) *DB {
 		now = time.Now
 	}
 	env := &env{d: cfg.Dialect, now: now}
+	var r, w execer = cfg.Reader, cfg.Writer
+	if cfg.CacheStatements {
+		env.readCache, env.writeCache = newStmtCache(cfg.Reader), newStmtCache(cfg.Writer)
+		r, w = cachedDB{cfg.Reader, env.readCache}, cachedDB{cfg.Writer, env.writeCache}
+	}
 	return &DB{
-		queries: &queries{env: env, r: cfg.Reader, w: cfg.Writer, writer: cfg.Writer},
+		queries: &queries{env: env, r: r, w: w, writer: cfg.Writer},
 		reader:  cfg.Reader,
 		writer:  cfg.Writer,
 		pools:   cfg.Pools,
@@ -109,6 +118,9 @@ func New(cfg Config) *DB {
 type env struct {
 	d   Dialect
 	now func() time.Time
+	// readCache and writeCache hold prepared statements of the two pools
+	// when Config.CacheStatements is set; nil otherwise.
+	readCache, writeCache *stmtCache
 }
 
 // execer is what *sql.DB and *sql.Tx have in common.
@@ -157,13 +169,22 @@ func (e *env) runTx(ctx context.Context, writer *sql.DB, op string, fn func(q *q
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&queries{env: e, r: tx, w: tx}); err != nil {
+	var x execer = tx
+	if e.writeCache != nil {
+		x = cachedTx{tx, e.writeCache}
+	}
+	if err := fn(&queries{env: e, r: x, w: x}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return e.fail(op, err, nil)
 	}
 	committed = true
+	if e.writeCache != nil {
+		// The writer connection is free again: prepare what the
+		// transaction ran uncached.
+		e.writeCache.preparePending(ctx)
+	}
 	return nil
 }
 
@@ -199,6 +220,11 @@ func (db *DB) Stats() map[string]sql.DBStats {
 
 // Close implements store.Store.
 func (db *DB) Close() error {
+	for _, c := range []*stmtCache{db.env.readCache, db.env.writeCache} {
+		if c != nil {
+			c.close()
+		}
+	}
 	var errs []error
 	closed := map[*sql.DB]bool{}
 	for _, p := range []*sql.DB{db.reader, db.writer} {
