@@ -22,6 +22,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -54,6 +55,7 @@ type config struct {
 	read                 bool
 	timeout              time.Duration
 	prefix               string
+	cpuProfile           string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -68,6 +70,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&c.page, "count", 100, "page size of the full paged read")
 	fs.BoolVar(&c.read, "read", true, "time a full paged read after the sync")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "stop the run after this long")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server and load generator together, with --db) to this file")
 	fs.StringVar(&c.prefix, "prefix", "", "userName prefix (default: random, so runs can repeat on one database)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -85,6 +88,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		b := make([]byte, 4)
 		rand.Read(b)
 		c.prefix = "run" + hex.EncodeToString(b)
+	}
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

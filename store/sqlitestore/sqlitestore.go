@@ -154,6 +154,8 @@ func Open(ctx context.Context, path string, opts Options) (store.Store, error) {
 		Now:     opts.Now,
 		// Compiling a statement is a large share of a short query's cost.
 		CacheStatements: true,
+		// One writer at a time either way; writers that queue share a commit.
+		BatchWrites: true,
 	}), nil
 }
 

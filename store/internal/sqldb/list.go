@@ -63,8 +63,8 @@ func collect[T any](ctx context.Context, q *queries, op string, scan func(rowSca
 // count ignores p.AfterID and p.Offset, so it is the size of the whole list.
 // Negative page values count as 0.
 func list[T any](ctx context.Context, q *queries, op string, l listing, p store.Page, scan func(rowScanner) (*T, error)) ([]*T, int, error) {
-	total, err := q.count(ctx, op, l)
-	if err != nil || p.Limit <= 0 {
+	if p.Limit <= 0 {
+		total, err := q.count(ctx, op, l)
 		return nil, total, err
 	}
 	query, args := page(l, p)
@@ -72,8 +72,21 @@ func list[T any](ctx context.Context, q *queries, op string, l listing, p store.
 	if err != nil {
 		return nil, 0, err
 	}
+	if fromStart(p) && len(vs) < p.Limit {
+		// A page from the start that is not full holds the whole list, so
+		// it needs no count: the lookups IdPs make before every create
+		// (userName eq, one row or none) cost one query, not two.
+		return vs, len(vs), nil
+	}
+	total, err := q.count(ctx, op, l)
+	if err != nil {
+		return nil, 0, err
+	}
 	return vs, total, nil
 }
+
+// fromStart reports whether p starts at the first row of the list.
+func fromStart(p store.Page) bool { return p.Offset <= 0 && p.AfterID <= 0 }
 
 // count returns the number of rows of l.
 func (q *queries) count(ctx context.Context, op string, l listing) (int, error) {

@@ -348,12 +348,19 @@ func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimf
 		}
 		l.where, l.args = append(l.where, cond), args
 	}
-	total, err := q.count(ctx, op, l)
-	if err != nil || p.Limit <= 0 {
+	if p.Limit <= 0 {
+		total, err := q.count(ctx, op, l)
 		return nil, total, err
 	}
 	query, args := page(l, p)
 	list, err := q.collectSCIM(ctx, op, scimWithEmails(query), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	if fromStart(p) && len(list) < p.Limit {
+		return list, len(list), nil // the whole list; see list
+	}
+	total, err := q.count(ctx, op, l)
 	if err != nil {
 		return nil, 0, err
 	}

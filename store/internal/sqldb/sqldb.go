@@ -75,6 +75,10 @@ type Config struct {
 	// (SQLite: compiling a statement is a large part of a short query's
 	// cost; pgx caches statements itself).
 	CacheStatements bool
+	// BatchWrites runs write transactions on one goroutine and commits those
+	// that queue up together (SQLite, which has one writer anyway; see
+	// batcher).
+	BatchWrites bool
 	// Close releases what the pools depend on (pgx's pool), after the pools
 	// are closed. May be nil.
 	Close func() error
@@ -104,6 +108,9 @@ func New(cfg Config) *DB {
 		env.readCache, env.writeCache = newStmtCache(cfg.Reader), newStmtCache(cfg.Writer)
 		r, w = cachedDB{cfg.Reader, env.readCache}, cachedDB{cfg.Writer, env.writeCache}
 	}
+	if cfg.BatchWrites {
+		env.batch = newBatcher(env, cfg.Writer)
+	}
 	return &DB{
 		queries: &queries{env: env, r: r, w: w, writer: cfg.Writer},
 		reader:  cfg.Reader,
@@ -121,6 +128,8 @@ type env struct {
 	// readCache and writeCache hold prepared statements of the two pools
 	// when Config.CacheStatements is set; nil otherwise.
 	readCache, writeCache *stmtCache
+	// batch runs the write transactions when Config.BatchWrites is set.
+	batch *batcher
 }
 
 // execer is what *sql.DB and *sql.Tx have in common.
@@ -140,7 +149,7 @@ type queries struct {
 
 // InTx implements store.Store.
 func (db *DB) InTx(ctx context.Context, fn func(q store.Queries) error) error {
-	return db.runTx(ctx, db.writer, "InTx", func(q *queries) error { return fn(q) })
+	return db.queries.atomic(ctx, "InTx", func(q *queries) error { return fn(q) })
 }
 
 // atomic runs fn in a transaction: q's own when q is already in one, a new
@@ -149,6 +158,9 @@ func (db *DB) InTx(ctx context.Context, fn func(q store.Queries) error) error {
 func (q *queries) atomic(ctx context.Context, op string, fn func(q *queries) error) error {
 	if q.writer == nil {
 		return fn(q)
+	}
+	if q.batch != nil {
+		return q.batch.do(ctx, op, fn)
 	}
 	return q.runTx(ctx, q.writer, op, fn)
 }
@@ -220,6 +232,9 @@ func (db *DB) Stats() map[string]sql.DBStats {
 
 // Close implements store.Store.
 func (db *DB) Close() error {
+	if db.env.batch != nil {
+		db.env.batch.close()
+	}
 	for _, c := range []*stmtCache{db.env.readCache, db.env.writeCache} {
 		if c != nil {
 			c.close()

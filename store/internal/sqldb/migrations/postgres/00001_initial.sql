@@ -114,8 +114,6 @@ CREATE UNIQUE INDEX scim_identities_user_name_key ON scim_identities (group_id, 
 CREATE UNIQUE INDEX scim_identities_user_key ON scim_identities (group_id, user_id)
     WHERE state <> 'deleted';
 CREATE INDEX scim_identities_group_id ON scim_identities (group_id, id);
-CREATE INDEX scim_identities_email_key ON scim_identities (group_id, email_key);
-CREATE INDEX scim_identities_display_name ON scim_identities (group_id, display_name);
 CREATE INDEX scim_identities_updated_at ON scim_identities (group_id, updated_at);
 CREATE INDEX scim_identities_created_at ON scim_identities (group_id, created_at);
 CREATE INDEX scim_identities_user_id ON scim_identities (user_id);

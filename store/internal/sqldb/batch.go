@@ -1,0 +1,167 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// maxBatch bounds how many transactions share one commit.
+const maxBatch = 64
+
+// batcher runs the write transactions of a single-writer database (SQLite)
+// on one goroutine and commits those that queue up while a commit is under
+// way together ("group commit"). Each caller's transaction runs inside its
+// own SAVEPOINT: when its function fails (or panics), only its own writes are
+// rolled back, so each still lands whole or not at all; when the shared
+// COMMIT fails, every transaction of the batch fails. Callers wait for the
+// commit, so a nil error still means the writes are durable as far as the
+// database promises. A commit is most of the cost of a short write
+// transaction (the WAL frames of every index page it touched), and an
+// initial sync from an IdP queues many of them at once.
+//
+// Nothing waits to fill a batch: a transaction that finds the writer idle
+// runs at once, alone.
+type batcher struct {
+	env  *env
+	db   *sql.DB
+	reqs chan *txReq
+	done chan struct{}
+}
+
+// txReq is one caller's transaction.
+type txReq struct {
+	ctx    context.Context
+	op     string
+	fn     func(q *queries) error
+	result chan txResult
+}
+
+type txResult struct {
+	err      error
+	panicked bool
+	panicVal any
+}
+
+func newBatcher(e *env, db *sql.DB) *batcher {
+	b := &batcher{env: e, db: db, reqs: make(chan *txReq), done: make(chan struct{})}
+	go b.loop()
+	return b
+}
+
+// do runs fn as one transaction of some batch and returns its outcome,
+// re-raising a panic of fn in the caller's goroutine.
+func (b *batcher) do(ctx context.Context, op string, fn func(q *queries) error) error {
+	r := &txReq{ctx: ctx, op: op, fn: fn, result: make(chan txResult, 1)}
+	select {
+	case b.reqs <- r:
+	case <-ctx.Done():
+		return b.env.fail(op, ctx.Err(), nil)
+	case <-b.done:
+		return b.env.fail(op, fmt.Errorf("the store is closed"), nil)
+	}
+	res := <-r.result
+	if res.panicked {
+		panic(res.panicVal)
+	}
+	return res.err
+}
+
+// close stops the loop after the batch under way.
+func (b *batcher) close() { close(b.done) }
+
+func (b *batcher) loop() {
+	for {
+		var first *txReq
+		select {
+		case first = <-b.reqs:
+		case <-b.done:
+			return
+		}
+		batch := []*txReq{first}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		b.run(batch)
+	}
+}
+
+// run executes one batch in one database transaction.
+func (b *batcher) run(batch []*txReq) {
+	results := make([]txResult, len(batch))
+	finish := func() {
+		for i, r := range batch {
+			r.result <- results[i]
+		}
+	}
+	failAll := func(op string, err error) {
+		for i := range results {
+			if !results[i].panicked && results[i].err == nil {
+				results[i].err = b.env.fail(op, err, nil)
+			}
+		}
+	}
+	// The batch's transaction is not any one caller's: a caller that gives
+	// up must not roll back the others.
+	ctx := context.Background()
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		failAll(batch[0].op, err)
+		finish()
+		return
+	}
+	var x execer = tx
+	if b.env.writeCache != nil {
+		x = cachedTx{tx, b.env.writeCache}
+	}
+	q := &queries{env: b.env, r: x, w: x}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i].err = b.env.fail(r.op, err, nil)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_member"); err != nil {
+			results[i].err = b.env.fail(r.op, err, nil)
+			continue
+		}
+		results[i] = call(r.fn, q)
+		if results[i].err != nil || results[i].panicked {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO batch_member"); err != nil {
+				// The transaction is unusable: nothing of the batch lands.
+				_ = tx.Rollback()
+				failAll(r.op, err)
+				finish()
+				return
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE batch_member"); err != nil {
+			_ = tx.Rollback()
+			failAll(r.op, err)
+			finish()
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		failAll(batch[0].op, err)
+	}
+	if b.env.writeCache != nil {
+		b.env.writeCache.preparePending(ctx)
+	}
+	finish()
+}
+
+// call runs fn, turning a panic into a result the caller re-raises.
+func call(fn func(q *queries) error, q *queries) (res txResult) {
+	defer func() {
+		if v := recover(); v != nil {
+			res = txResult{panicked: true, panicVal: v}
+		}
+	}()
+	return txResult{err: fn(q)}
+}
