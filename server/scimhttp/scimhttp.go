@@ -109,7 +109,8 @@ func (h *Handler) serve(rw http.ResponseWriter, r *http.Request) (err error) {
 		op, err = h.users(req, id)
 	case "groups":
 		op, err = h.groups(req, id)
-	case "serviceproviderconfig", "serviceconfiguration":
+	case "serviceproviderconfig", "serviceconfiguration", "":
+		// The base URL itself answers too: OneLogin's "Enable" probes it.
 		op = "service_provider_config"
 		err = h.discovery(req, id, scim.ServiceProviderConfig(req.base), nil)
 	case "schemas":

@@ -185,7 +185,7 @@ func TestGroupsAndDiscovery(t *testing.T) {
 		if r.status != 200 || !strings.Contains(r.body, `"totalResults":0`) {
 			t.Errorf("GET /Groups = %d %s, want 200 with an empty list", r.status, r.body)
 		}
-		for _, p := range []string{"/ServiceProviderConfig", "/serviceConfiguration", "/Schemas", "/ResourceTypes",
+		for _, p := range []string{"", "/", "/ServiceProviderConfig", "/serviceConfiguration", "/Schemas", "/ResourceTypes",
 			"/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", "/ResourceTypes/User"} {
 			if r := e.do("GET", e.byPath()+p, e.token, "", ""); r.status != 200 || r.header.Get("Content-Type") != scimhttp.ContentType {
 				t.Errorf("GET %s = %d %q", p, r.status, r.header.Get("Content-Type"))
