@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
@@ -25,6 +27,9 @@ import (
 // env is a running server with one group ("acme.corp", with a dot) and its
 // SCIM token, plus a second group with its own token.
 type env struct {
+	// skew moves the handler's clock forward (nanoseconds), for tests of
+	// what expires.
+	skew       atomic.Int64
 	t          *testing.T
 	s          store.Store
 	url        string // the server's base URL
@@ -84,7 +89,8 @@ func newEnv(t *testing.T, s store.Store) *env {
 		t.Fatal(err)
 	}
 	(&scimhttp.Handler{Store: s, Provision: &provision.Service{Store: s}, BaseURL: srv.BaseURL().String(),
-		Metrics: scimhttp.NewMetrics(srv.Registry(), false)}).Register(srv)
+		Metrics: scimhttp.NewMetrics(srv.Registry(), false),
+		Now:     func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }}).Register(srv)
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()

@@ -47,6 +47,8 @@ type Handler struct {
 	Metrics *Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	auth authCache
 }
 
 // Register adds the SCIM routes to srv.
@@ -139,7 +141,14 @@ func (h *Handler) authenticate(r *http.Request) (*gatehouse.Group, *gatehouse.SC
 		return nil, nil, unauthorized
 	}
 	ctx := r.Context()
-	t, err := h.Store.FindSCIMTokenByHash(ctx, gatehouse.HashToken(token))
+	hash := gatehouse.HashToken(token)
+	key := authKey{group: r.PathValue("group")}
+	copy(key.hash[:], hash)
+	now := h.now()
+	if t, g, ok := h.auth.get(key, now); ok {
+		return g, t, nil
+	}
+	t, err := h.Store.FindSCIMTokenByHash(ctx, hash)
 	if gatehouse.IsKind(err, gatehouse.NotFound) {
 		return nil, nil, unauthorized
 	}
@@ -155,11 +164,13 @@ func (h *Handler) authenticate(r *http.Request) (*gatehouse.Group, *gatehouse.SC
 	}
 	// Last use is kept to the minute: a sync of 100,000 users must not write
 	// the token row 100,000 times.
-	if now := h.now(); now.Sub(t.LastUsedAt) > time.Minute {
+	if now.Sub(t.LastUsedAt) > time.Minute {
 		if err := h.Store.TouchSCIMToken(ctx, t.ID, now); err != nil {
 			server.Logger(ctx).Warn("recording SCIM token use", "token_id", t.ID, "err", err)
 		}
+		t.LastUsedAt = now
 	}
+	h.auth.put(key, t, g, now)
 	return g, t, nil
 }
 

@@ -1,10 +1,14 @@
 package scimhttp_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gatehouse-sso/gatehouse/admin"
 
 	"github.com/gatehouse-sso/gatehouse/server/scimhttp"
 )
@@ -197,4 +201,23 @@ func TestGroupsAndDiscovery(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestRevokedTokenStopsWorking: a verified token is trusted for at most 5
+// seconds without asking the database, the time the contract gives commands
+// to reach running servers.
+func TestRevokedTokenStopsWorking(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		if r := e.do("GET", e.byPath()+"/Users", e.token, "", ""); r.status != 200 {
+			t.Fatalf("GET with the token = %d", r.status)
+		}
+		adm := &admin.Service{Store: e.s}
+		if _, _, err := adm.ResetSCIMTokens(context.Background(), admin.System, "acme.corp"); err != nil {
+			t.Fatal(err)
+		}
+		e.skew.Store(int64(5 * time.Second))
+		if r := e.do("GET", e.byPath()+"/Users", e.token, "", ""); r.status != 401 {
+			t.Errorf("GET with a token reset 5 s ago = %d, want 401", r.status)
+		}
+	})
 }

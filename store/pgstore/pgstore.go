@@ -50,6 +50,10 @@ type Options struct {
 	Now func() time.Time
 }
 
+// DefaultMaxConns is the connection pool's size unless the URL sets
+// pool_max_conns.
+const DefaultMaxConns = 20
+
 // Open connects to the PostgreSQL database that dsn names (a postgres:// URL
 // or keyword=value pairs, as libpq accepts) and applies the pending
 // migrations. A database migrated by a newer release is accepted with a
@@ -68,6 +72,12 @@ func Open(ctx context.Context, dsn string, opts Options) (store.Store, error) {
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgx's default (the number of CPUs, at least 4) queues the
+		// requests of a busy server behind each other's round trips: the
+		// work is mostly waiting on the network and on commits, not CPU.
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
