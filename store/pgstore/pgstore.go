@@ -73,6 +73,14 @@ func Open(ctx context.Context, dsn string, opts Options) (store.Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
 	}
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		// pgx prepares every statement; after five runs PostgreSQL may swap
+		// its plan for a generic one that cannot see which partial index a
+		// value selects, and a userName lookup then walks the group's rows
+		// in id order. Custom plans cost a little planning each time and
+		// keep lookups on their indexes.
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		// pgx's default (the number of CPUs, at least 4) queues the
 		// requests of a busy server behind each other's round trips: the
