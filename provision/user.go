@@ -384,39 +384,35 @@ func setAttributes(si *gatehouse.SCIMIdentity, u *scim.UserDoc, email string) er
 // and active stay as they are when the body leaves them out (Okta's PUT omits
 // externalId; decision 28).
 func (s *Service) Replace(ctx context.Context, c Caller, id string, u *scim.UserDoc, ifVersion int64) (*gatehouse.SCIMIdentity, error) {
-	var out *gatehouse.SCIMIdentity
-	err := s.Store.InTx(ctx, func(q store.Queries) error {
-		si, err := s.find(ctx, q, c.Group.ID, id, ifVersion)
-		if err != nil {
-			return err
-		}
-		active := si.Active()
-		if u.ActiveSet {
-			active = u.Active
-		}
-		out, err = s.update(ctx, q, c, si, u, active, ifVersion)
-		return err
-	})
-	return out, asSCIM(err)
+	return s.rewrite(ctx, c, id, ifVersion, func(*gatehouse.SCIMIdentity) (*scim.UserDoc, error) { return u, nil })
 }
 
 // Patch applies PATCH operations to the stored document, all or nothing.
 func (s *Service) Patch(ctx context.Context, c Caller, id string, ops []scimpatch.Operation, ifVersion int64) (*gatehouse.SCIMIdentity, error) {
+	return s.rewrite(ctx, c, id, ifVersion, func(si *gatehouse.SCIMIdentity) (*scim.UserDoc, error) {
+		doc, err := Document(si)
+		if err != nil {
+			return nil, err
+		}
+		next, err := scimpatch.Apply(doc, ops)
+		if err != nil {
+			return nil, err
+		}
+		return scim.UserFromDoc(next)
+	})
+}
+
+// rewrite runs a PUT or PATCH: in one transaction it reads the live
+// identity (checking If-Match), asks next for the new document, and writes
+// it; active keeps its value when the document leaves it out.
+func (s *Service) rewrite(ctx context.Context, c Caller, id string, ifVersion int64, next func(*gatehouse.SCIMIdentity) (*scim.UserDoc, error)) (*gatehouse.SCIMIdentity, error) {
 	var out *gatehouse.SCIMIdentity
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
 		si, err := s.find(ctx, q, c.Group.ID, id, ifVersion)
 		if err != nil {
 			return err
 		}
-		doc, err := Document(si)
-		if err != nil {
-			return err
-		}
-		next, err := scimpatch.Apply(doc, ops)
-		if err != nil {
-			return err
-		}
-		u, err := scim.UserFromDoc(next)
+		u, err := next(si)
 		if err != nil {
 			return err
 		}
