@@ -83,6 +83,7 @@ type Queries interface {
 	TokenQueries
 	SAMLConfigQueries
 	AuditQueries
+	SCIMRequestLogQueries
 }
 
 // UserQueries reads and writes global accounts and their emails.
@@ -271,4 +272,22 @@ type AuditQueries interface {
 	// (Page.AfterID continues below that id), and the total count. groupID 0
 	// lists instance-wide events.
 	ListAuditEvents(ctx context.Context, groupID int64, p Page) ([]*gatehouse.AuditEvent, int, error)
+}
+
+// SCIMRequestLogQueries writes and reads the groups' SCIM request logs
+// (gatehouse.SCIMRequestLog). Entries are written in batches by a background
+// writer; the store neither redacts nor truncates them (Validate refuses what
+// is too long).
+type SCIMRequestLogQueries interface {
+	// AppendSCIMRequestLogs inserts the entries, which may belong to several
+	// groups, in their order, and sets each one's ID (and At, when zero, to
+	// the time of the write). Then, when keep is positive, it deletes all but
+	// the newest keep entries of each group it wrote to, so a group's log
+	// stays bounded; keep <= 0 deletes nothing. It is one transaction: on an
+	// error nothing is written. Invalid when an entry breaks Validate;
+	// NotFound when a group does not exist. No entries is a no-op.
+	AppendSCIMRequestLogs(ctx context.Context, entries []*gatehouse.SCIMRequestLog, keep int) error
+	// ListSCIMRequestLogs returns a page of the group's entries, newest
+	// first (Page.AfterID continues below that id), and the total count.
+	ListSCIMRequestLogs(ctx context.Context, groupID int64, p Page) ([]*gatehouse.SCIMRequestLog, int, error)
 }

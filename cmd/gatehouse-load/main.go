@@ -31,6 +31,7 @@ import (
 	"github.com/gatehouse-sso/gatehouse/internal/load"
 	"github.com/gatehouse-sso/gatehouse/password"
 	"github.com/gatehouse-sso/gatehouse/provision"
+	"github.com/gatehouse-sso/gatehouse/scimlog"
 	"github.com/gatehouse-sso/gatehouse/server"
 	"github.com/gatehouse-sso/gatehouse/server/scimhttp"
 	"github.com/gatehouse-sso/gatehouse/store"
@@ -184,13 +185,22 @@ func selfHost(ctx context.Context, db string) (load.Target, func(), error) {
 		s.Close()
 		return load.Target{}, nil, err
 	}
-	(&scimhttp.Handler{Store: s, Provision: &provision.Service{Store: s}, BaseURL: srv.BaseURL().String()}).Register(srv)
+	// The SCIM request log is on, as in gatehouse serve: its writes share
+	// the database with the sync.
+	requestLog, err := scimlog.New(scimlog.Config{Store: s, Logger: log})
+	if err != nil {
+		s.Close()
+		return load.Target{}, nil, err
+	}
+	(&scimhttp.Handler{Store: s, Provision: &provision.Service{Store: s}, BaseURL: srv.BaseURL().String(),
+		RequestLog: requestLog}).Register(srv)
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()
 	stop := func() {
 		cancel()
 		<-done
+		requestLog.Close(context.Background())
 		s.Close()
 	}
 	base := fmt.Sprintf("%s%s%d", srv.BaseURL(), scimhttp.Prefix, g.ID)

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/password"
 	"github.com/gatehouse-sso/gatehouse/provision"
+	"github.com/gatehouse-sso/gatehouse/scimlog"
 	"github.com/gatehouse-sso/gatehouse/server"
 	"github.com/gatehouse-sso/gatehouse/server/scimhttp"
 	"github.com/gatehouse-sso/gatehouse/store"
@@ -93,13 +95,27 @@ func runServe(ctx context.Context, c *cli) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	requestLog, err := scimlog.New(scimlog.Config{Store: s, Logger: log, Registerer: srv.Registry()})
+	if err != nil {
+		return err
+	}
 	(&scimhttp.Handler{
-		Store:     s,
-		Provision: &provision.Service{Store: s},
-		BaseURL:   srv.BaseURL().String(),
-		Metrics:   scimhttp.NewMetrics(srv.Registry(), *groupLabels),
+		Store:      s,
+		Provision:  &provision.Service{Store: s},
+		BaseURL:    srv.BaseURL().String(),
+		Metrics:    scimhttp.NewMetrics(srv.Registry(), *groupLabels),
+		RequestLog: requestLog,
 	}).Register(srv)
-	return srv.Run(ctx)
+	runErr := srv.Run(ctx)
+	// The requests have finished: write the log entries still queued before
+	// the store closes (deferred above). A crash loses them; that is the
+	// documented price of never making a request wait for its log entry.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := requestLog.Close(cctx); err != nil {
+		log.Warn("the SCIM request log was not fully written at shutdown", "err", err)
+	}
+	return runErr
 }
 
 func runMigrate(ctx context.Context, c *cli) error {

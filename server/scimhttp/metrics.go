@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/server"
 )
 
@@ -56,10 +57,15 @@ func (m *Metrics) observe(op string, status int, group string, d time.Duration) 
 	m.duration.WithLabelValues(timing...).Observe(d.Seconds())
 }
 
-// statusWriter remembers the status a handler wrote.
+// statusWriter remembers the status a handler wrote and, with capture, the
+// start of the body for the request log: the first
+// gatehouse.SCIMLogBodyLimit bytes, and how many there were in all.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status  int
+	capture bool
+	body    []byte
+	size    int
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -72,6 +78,12 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if w.capture {
+		if room := gatehouse.SCIMLogBodyLimit - len(w.body); room > 0 {
+			w.body = append(w.body, b[:min(room, len(b))]...)
+		}
+		w.size += len(b)
 	}
 	return w.ResponseWriter.Write(b)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/scim"
+	"github.com/gatehouse-sso/gatehouse/scimlog"
 	"github.com/gatehouse-sso/gatehouse/server"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
@@ -45,6 +46,12 @@ type Handler struct {
 	BaseURL string
 	// Metrics, when set, counts requests by operation and status.
 	Metrics *Metrics
+	// RequestLog, when set, receives an entry for every authenticated
+	// request, under the token's group, once the answer is known: the
+	// redacted bodies, status, operation and timing (the group's SCIM
+	// request log). Unauthenticated requests belong to no group and are not
+	// logged.
+	RequestLog *scimlog.Writer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -73,29 +80,67 @@ type request struct {
 	// base is the group's SCIM base URL in the form the client used (path or
 	// id), so that locations match what the IdP stores.
 	base string
+	// body is the request body as read, and note what the request log
+	// should say about it (the attributes ParseUser ignored).
+	body []byte
+	note string
 }
 
-// serve authenticates, then dispatches on the resource segment.
+// outcome is what serving a request learned, for the metrics and the
+// request log.
+type outcome struct {
+	op    string   // what the request did: list_users, create_user, …
+	group string   // the group's path, once authenticated
+	req   *request // the authenticated request; nil before
+	// panicked is set when the handler panicked (the server answers 500).
+	panicked bool
+}
+
+// serve serves a request, then counts it and, once it is authenticated,
+// records it in the group's request log.
 func (h *Handler) serve(rw http.ResponseWriter, r *http.Request) (err error) {
 	start := h.now()
-	w := &statusWriter{ResponseWriter: rw}
-	op, group := "unauthenticated", ""
+	w := &statusWriter{ResponseWriter: rw, capture: h.RequestLog != nil}
+	out := outcome{op: "unauthenticated", panicked: true} // panicked until dispatch returns
 	defer func() {
+		status := statusOf(w, err)
+		switch {
+		case out.panicked:
+			status = http.StatusInternalServerError // what the server renders for a panic
+		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+			status = statusClientClosed // as the server's access log has it
+		}
+		elapsed := h.now().Sub(start)
 		if h.Metrics != nil {
-			h.Metrics.observe(op, statusOf(w, err), group, h.now().Sub(start))
+			h.Metrics.observe(out.op, status, out.group, elapsed)
+		}
+		if h.RequestLog != nil && out.req != nil {
+			h.record(&out, w, start, elapsed, status, err)
 		}
 	}()
+	err = h.dispatch(w, r, &out)
+	out.panicked = false
+	return err
+}
 
+// statusClientClosed is the status of a request whose client went away
+// before the answer: nginx's 499, which the server's access log uses too.
+const statusClientClosed = 499
+
+// dispatch authenticates, then dispatches on the resource segment; it notes
+// in out what it learns on the way.
+func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, out *outcome) (err error) {
 	g, tok, err := h.authenticate(r)
 	if err != nil {
 		return err
 	}
-	op, group = "unknown", g.Path
+	out.op, out.group = "unknown", g.Path
 	req := &request{
 		w: w, r: r,
 		caller: provision.Caller{Group: g, TokenID: tok.ID, RequestID: server.RequestID(r.Context())},
 		base:   h.BaseURL + Prefix + r.PathValue("group"),
 	}
+	out.req = req
 	segs := strings.Split(strings.Trim(r.PathValue("rest"), "/"), "/")
 	resource := strings.ToLower(segs[0])
 	id := ""
@@ -108,18 +153,18 @@ func (h *Handler) serve(rw http.ResponseWriter, r *http.Request) (err error) {
 
 	switch resource {
 	case "users":
-		op, err = h.users(req, id)
+		out.op, err = h.users(req, id)
 	case "groups":
-		op, err = h.groups(req, id)
+		out.op, err = h.groups(req, id)
 	case "serviceproviderconfig", "serviceconfiguration", "":
 		// The base URL itself answers too: OneLogin's "Enable" probes it.
-		op = "service_provider_config"
+		out.op = "service_provider_config"
 		err = h.discovery(req, id, scim.ServiceProviderConfig(req.base), nil)
 	case "schemas":
-		op = "schemas"
+		out.op = "schemas"
 		err = h.discovery(req, id, scim.Schemas(req.base), func(id string) (map[string]any, bool) { return scim.SchemaByID(req.base, id) })
 	case "resourcetypes":
-		op = "resource_types"
+		out.op = "resource_types"
 		err = h.discovery(req, id, scim.ResourceTypes(req.base), func(id string) (map[string]any, bool) { return scim.ResourceTypeByName(req.base, id) })
 	default:
 		err = scim.Errorf(http.StatusNotFound, "",
@@ -243,8 +288,10 @@ func writeJSON(w http.ResponseWriter, status int, doc any) error {
 	return err
 }
 
-// readBody reads a JSON request body, refusing other media types.
-func readBody(r *http.Request) ([]byte, error) {
+// readBody reads a JSON request body, refusing other media types, and keeps
+// what it read for the request log.
+func (req *request) readBody() ([]byte, error) {
+	r := req.r
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != ContentType && mt != "application/json") {
@@ -253,6 +300,7 @@ func readBody(r *http.Request) ([]byte, error) {
 		}
 	}
 	b, err := io.ReadAll(r.Body)
+	req.body = b
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return nil, scim.Errorf(http.StatusRequestEntityTooLarge, "",

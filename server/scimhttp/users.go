@@ -86,7 +86,7 @@ func (h *Handler) getUser(req *request, id string) error {
 }
 
 func (h *Handler) createUser(req *request) error {
-	body, err := readBody(req.r)
+	body, err := req.readBody()
 	if err != nil {
 		return err
 	}
@@ -94,6 +94,7 @@ func (h *Handler) createUser(req *request) error {
 	if err != nil {
 		return err
 	}
+	req.noteIgnored(u.Ignored)
 	si, err := h.Provision.Create(req.r.Context(), req.caller, u)
 	if err != nil {
 		return err
@@ -107,7 +108,7 @@ func (h *Handler) replaceUser(req *request, id string) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(req.r)
+	body, err := req.readBody()
 	if err != nil {
 		return err
 	}
@@ -115,6 +116,7 @@ func (h *Handler) replaceUser(req *request, id string) error {
 	if err != nil {
 		return err
 	}
+	req.noteIgnored(u.Ignored)
 	si, err := h.Provision.Replace(req.r.Context(), req.caller, id, u, ifVersion)
 	if err != nil {
 		return err
@@ -127,7 +129,7 @@ func (h *Handler) patchUser(req *request, id string) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(req.r)
+	body, err := req.readBody()
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ const seedBatch = 1000
 //
 //   - CreateUserAndSCIMIdentity: what a SCIM POST writes, in one transaction
 //     (a managed account, its SCIM identity, its membership, an audit event).
+//   - AppendSCIMRequestLogs: a batch of SCIM request log entries of the size
+//     a POST makes, written to a full log (so each batch also trims as many
+//     entries); ns/entry is the cost of one logged request.
 //   - FindSCIMIdentityByExternUID: a lookup by extern_uid, in another case,
 //     in a group of many identities.
 //   - ListSCIMIdentitiesPage100/Offset and /AfterID: a page of 100 at a random
@@ -39,6 +42,7 @@ const seedBatch = 1000
 // logged.
 func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 	b.Run("CreateUserAndSCIMIdentity", func(b *testing.B) { benchCreate(b, open(b)) })
+	b.Run("AppendSCIMRequestLogs", func(b *testing.B) { benchSCIMLog(b, open(b)) })
 
 	n := benchIdentities(b)
 	seed := seedIdentities(b, open(b), n)
@@ -263,4 +267,40 @@ func benchFilter(b *testing.B, sd *seeded, next func() (scimfilter.Filter, []int
 	}
 	b.ReportMetric(pct(0.50), "p50-us")
 	b.ReportMetric(pct(0.99), "p99-us")
+}
+
+// benchSCIMLog appends batches of logBatch entries, with the bodies of a
+// typical POST, to a log already holding keep entries.
+func benchSCIMLog(b *testing.B, s store.Store) {
+	const keep, logBatch = 1000, 100
+	ctx := b.Context()
+	g := MustCreateGroup(b, s, "bench")
+	req := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],` +
+		`"externalId":"0f6c3a52-8e4b-4f0e-9a61-6f1d2c9b7e01","userName":"alice.example@corp.example","active":true,` +
+		`"displayName":"Alice Example","name":{"givenName":"Alice","familyName":"Example","formatted":"Alice Example"},` +
+		`"emails":[{"primary":true,"type":"work","value":"alice.example@corp.example"}],` +
+		`"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"Engineering","employeeNumber":"12345"}}`
+	resp := strings.Replace(req, `"externalId"`, `"id":"6a1f0d1e-2b7c-4d57-9d0a-3c1e5f7b9a20","meta":{"resourceType":"User",`+
+		`"created":"2030-01-02T03:04:05Z","lastModified":"2030-01-02T03:04:05Z","location":"https://gh.example/api/scim/v2/groups/bench/Users/6a1f0d1e","version":"W/\"1\""},"externalId"`, 1)
+	batch := func() []*gatehouse.SCIMRequestLog {
+		es := make([]*gatehouse.SCIMRequestLog, logBatch)
+		for i := range es {
+			es[i] = &gatehouse.SCIMRequestLog{GroupID: g.ID, RequestID: "0123456789abcdef", Method: "POST",
+				Path: "/api/scim/v2/groups/bench/Users", Status: 201, Duration: 3 * time.Millisecond, Operation: "create_user",
+				RequestBody: req, ResponseBody: resp, ClientIP: "10.0.0.1", UserAgent: "Azure AD Provisioning/1.0"}
+		}
+		return es
+	}
+	for range keep / logBatch {
+		must(b, "AppendSCIMRequestLogs(fill)", s.AppendSCIMRequestLogs(ctx, batch(), keep))
+	}
+	for b.Loop() {
+		b.StopTimer()
+		es := batch()
+		b.StartTimer()
+		if err := s.AppendSCIMRequestLogs(ctx, es, keep); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*logBatch), "ns/entry")
 }

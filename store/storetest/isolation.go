@@ -19,6 +19,7 @@ type tenant struct {
 	token    *gatehouse.SCIMToken
 	config   *gatehouse.SAMLConfig
 	event    *gatehouse.AuditEvent
+	log      *gatehouse.SCIMRequestLog
 }
 
 // newTenant creates a group named name and one row of every kind in it.
@@ -44,6 +45,8 @@ func newTenant(t *testing.T, s store.Store, name string) *tenant {
 	tn.event = &gatehouse.AuditEvent{GroupID: tn.group.ID, ActorKind: gatehouse.ActorSystem, Action: name + ".event",
 		Detail: json.RawMessage(`{"tenant":"` + name + `"}`)}
 	must(t, "CreateAuditEvent", s.CreateAuditEvent(ctx, tn.event))
+	tn.log = newSCIMLog(tn.group.ID, name+"-request")
+	must(t, "AppendSCIMRequestLogs", s.AppendSCIMRequestLogs(ctx, []*gatehouse.SCIMRequestLog{tn.log}, 1))
 	return tn
 }
 
@@ -142,6 +145,9 @@ func testGroupIsolation(t *testing.T, s store.Store) {
 	events, total, err := s.ListAuditEvents(ctx, bid, store.Page{Limit: 100})
 	wantFound(t, "ListAuditEvents(B)", events, err, []*gatehouse.AuditEvent{b.event})
 	wantTotal(t, "ListAuditEvents(B)", total, 1)
+	logs, total, err := s.ListSCIMRequestLogs(ctx, bid, store.Page{Limit: 100})
+	wantFound(t, "ListSCIMRequestLogs(B)", logs, err, []*gatehouse.SCIMRequestLog{b.log})
+	wantTotal(t, "ListSCIMRequestLogs(B)", total, 1)
 	if n, err := s.CountMembersWithRole(ctx, bid, gatehouse.Owner); err != nil || n != 1 {
 		t.Errorf("CountMembersWithRole(B, owner) = %d, %v, want 1, nil", n, err)
 	}
@@ -155,4 +161,10 @@ func testGroupIsolation(t *testing.T, s store.Store) {
 	wantFound(t, "ListSCIMTokens(A) after DeleteSCIMTokens(B)", tokens, err, []*gatehouse.SCIMToken{a.token})
 	gotConfig, err = s.FindSAMLConfig(ctx, a.group.ID)
 	wantFound(t, "FindSAMLConfig(A) after DeleteSAMLConfig(B)", gotConfig, err, a.config)
+
+	// Trimming B's log to one entry leaves A's.
+	must(t, "AppendSCIMRequestLogs(B, keep 1)", s.AppendSCIMRequestLogs(ctx, []*gatehouse.SCIMRequestLog{newSCIMLog(bid, "bravo-2")}, 1))
+	logs, total, err = s.ListSCIMRequestLogs(ctx, a.group.ID, store.Page{Limit: 100})
+	wantFound(t, "ListSCIMRequestLogs(A) after trimming B's log", logs, err, []*gatehouse.SCIMRequestLog{a.log})
+	wantTotal(t, "ListSCIMRequestLogs(A) after trimming B's log", total, 1)
 }

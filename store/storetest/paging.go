@@ -10,7 +10,7 @@ import (
 )
 
 // testPaging pages through every paged list (groups, members, SAML and SCIM
-// identities, audit events) by Offset and by AfterID.
+// identities, audit events, SCIM request logs) by Offset and by AfterID.
 func testPaging(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	const n = 7
@@ -21,7 +21,7 @@ func testPaging(t *testing.T, s store.Store) {
 	g := groups[0]
 	other := groups[1]
 
-	var users, identities, scims, events []int64
+	var users, identities, scims, events, logs []int64
 	for i := range n {
 		u := MustCreateUser(t, s, fmt.Sprintf("user%d", i))
 		users = append(users, u.ID)
@@ -31,6 +31,9 @@ func testPaging(t *testing.T, s store.Store) {
 		e := &gatehouse.AuditEvent{GroupID: g, ActorKind: gatehouse.ActorSystem, Action: fmt.Sprintf("event%d", i)}
 		must(t, "CreateAuditEvent", s.CreateAuditEvent(ctx, e))
 		events = append(events, e.ID)
+		l := newSCIMLog(g, fmt.Sprintf("req%d", i))
+		must(t, "AppendSCIMRequestLogs", s.AppendSCIMRequestLogs(ctx, []*gatehouse.SCIMRequestLog{l, newSCIMLog(other, "other")}, 0))
+		logs = append(logs, l.ID)
 
 		// Rows of another group, interleaved, are never counted.
 		MustPutMember(t, s, other, u.ID, gatehouse.Guest)
@@ -43,6 +46,7 @@ func testPaging(t *testing.T, s store.Store) {
 	gone.State = gatehouse.IdentityDeleted
 	must(t, "UpdateSCIMIdentity(deleted)", s.UpdateSCIMIdentity(ctx, gone, 0))
 	slices.Reverse(events) // newest first
+	slices.Reverse(logs)
 
 	t.Run("ListGroups", func(t *testing.T) {
 		checkPaging(t, "ListGroups", groups, func(p store.Page) ([]*gatehouse.Group, int, error) {
@@ -68,6 +72,11 @@ func testPaging(t *testing.T, s store.Store) {
 		checkPaging(t, "ListAuditEvents", events, func(p store.Page) ([]*gatehouse.AuditEvent, int, error) {
 			return s.ListAuditEvents(ctx, g, p)
 		}, func(e *gatehouse.AuditEvent) int64 { return e.ID })
+	})
+	t.Run("ListSCIMRequestLogs", func(t *testing.T) {
+		checkPaging(t, "ListSCIMRequestLogs", logs, func(p store.Page) ([]*gatehouse.SCIMRequestLog, int, error) {
+			return s.ListSCIMRequestLogs(ctx, g, p)
+		}, scimLogID)
 	})
 	t.Run("empty group", func(t *testing.T) {
 		empty := MustCreateGroup(t, s, "empty")

@@ -102,7 +102,7 @@ func New(cfg Config) *DB {
 	if now == nil {
 		now = time.Now
 	}
-	env := &env{d: cfg.Dialect, now: now}
+	env := &env{d: cfg.Dialect, now: now, scimLogFloors: &trimFloors{}}
 	var r, w execer = cfg.Reader, cfg.Writer
 	if cfg.CacheStatements {
 		env.readCache, env.writeCache = newStmtCache(cfg.Reader), newStmtCache(cfg.Writer)
@@ -130,6 +130,8 @@ type env struct {
 	readCache, writeCache *stmtCache
 	// batch runs the write transactions when Config.BatchWrites is set.
 	batch *batcher
+	// scimLogFloors makes trimming the SCIM request log cheap.
+	scimLogFloors *trimFloors
 }
 
 // execer is what *sql.DB and *sql.Tx have in common.
