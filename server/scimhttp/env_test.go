@@ -54,7 +54,9 @@ func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func newEnv(t *testing.T, s store.Store) *env {
+// newEnv starts a server over s; each configure hook may adjust the SCIM
+// handler (and use the server's registry) before it is registered.
+func newEnv(t *testing.T, s store.Store, configure ...func(*scimhttp.Handler, *server.Server)) *env {
 	t.Helper()
 	ctx := context.Background()
 	adm := &admin.Service{Store: s, PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
@@ -88,9 +90,13 @@ func newEnv(t *testing.T, s store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	(&scimhttp.Handler{Store: s, Provision: &provision.Service{Store: s}, BaseURL: srv.BaseURL().String(),
+	h := &scimhttp.Handler{Store: s, Provision: &provision.Service{Store: s}, BaseURL: srv.BaseURL().String(),
 		Metrics: scimhttp.NewMetrics(srv.Registry(), false),
-		Now:     func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }}).Register(srv)
+		Now:     func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }}
+	for _, c := range configure {
+		c(h, srv)
+	}
+	h.Register(srv)
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,9 +12,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
-	"github.com/gatehouse-sso/gatehouse/admin"
-	"github.com/gatehouse-sso/gatehouse/password"
-	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/scimlog"
 	"github.com/gatehouse-sso/gatehouse/server"
 	"github.com/gatehouse-sso/gatehouse/server/scimhttp"
@@ -45,52 +41,21 @@ func logBackends(t *testing.T, keep int, fn func(t *testing.T, e *logEnv)) {
 
 func newLogEnv(t *testing.T, s store.Store, keep int) *logEnv {
 	t.Helper()
-	ctx := context.Background()
-	adm := &admin.Service{Store: s, PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
-	if _, err := adm.CreateUser(ctx, admin.System, admin.NewUser{Username: "owner", Email: "owner@example.com"}); err != nil {
-		t.Fatal(err)
-	}
-	e := &logEnv{env: &env{t: t, s: s}}
-	var err error
-	if e.group, err = adm.CreateGroup(ctx, admin.System, admin.NewGroup{Path: "acme.corp", Owner: "owner"}); err != nil {
-		t.Fatal(err)
-	}
-	if e.other, err = adm.CreateGroup(ctx, admin.System, admin.NewGroup{Path: "other", Owner: "owner"}); err != nil {
-		t.Fatal(err)
-	}
-	if e.token, _, err = adm.ResetSCIMTokens(ctx, admin.System, "acme.corp"); err != nil {
-		t.Fatal(err)
-	}
-	if e.otherToken, _, err = adm.ResetSCIMTokens(ctx, admin.System, "other"); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(server.Config{Addr: ln.Addr().String(), DB: s, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A flush interval longer than any test: entries land when the test
-	// closes the writer, which is when it reads them.
-	if e.log, err = scimlog.New(scimlog.Config{Store: s, Keep: keep, FlushInterval: time.Hour, Logger: quiet, Registerer: srv.Registry()}); err != nil {
-		t.Fatal(err)
-	}
-	(&scimhttp.Handler{Store: s, Provision: &provision.Service{Store: s}, BaseURL: srv.BaseURL().String(),
-		RequestLog: e.log}).Register(srv)
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
+	e := &logEnv{}
+	e.env = newEnv(t, s, func(h *scimhttp.Handler, srv *server.Server) {
+		// A flush interval longer than any test: entries land when the test
+		// closes the writer, which is when it reads them.
+		var err error
+		e.log, err = scimlog.New(scimlog.Config{Store: s, Keep: keep, FlushInterval: time.Hour,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registerer: srv.Registry()})
+		if err != nil {
+			t.Fatal(err)
 		}
-		e.log.Close(context.Background())
+		h.RequestLog = e.log
+		// Registered before the server's own cleanup, so it runs after the
+		// server has stopped.
+		t.Cleanup(func() { e.log.Close(context.Background()) })
 	})
-	e.url = srv.BaseURL().String()
 	return e
 }
 

@@ -104,27 +104,29 @@ func (h *Handler) createUser(req *request) error {
 }
 
 func (h *Handler) replaceUser(req *request, id string) error {
-	ifVersion, err := ifMatch(req.r)
-	if err != nil {
-		return err
-	}
-	body, err := req.readBody()
-	if err != nil {
-		return err
-	}
-	u, err := scim.ParseUser(body)
-	if err != nil {
-		return err
-	}
-	req.noteIgnored(u.Ignored)
-	si, err := h.Provision.Replace(req.r.Context(), req.caller, id, u, ifVersion)
-	if err != nil {
-		return err
-	}
-	return h.writeUser(req, http.StatusOK, si, nil, nil)
+	return h.rewriteUser(req, func(body []byte, ifVersion int64) (*gatehouse.SCIMIdentity, error) {
+		u, err := scim.ParseUser(body)
+		if err != nil {
+			return nil, err
+		}
+		req.noteIgnored(u.Ignored)
+		return h.Provision.Replace(req.r.Context(), req.caller, id, u, ifVersion)
+	})
 }
 
 func (h *Handler) patchUser(req *request, id string) error {
+	return h.rewriteUser(req, func(body []byte, ifVersion int64) (*gatehouse.SCIMIdentity, error) {
+		ops, err := scimpatch.ParseRequest(body)
+		if err != nil {
+			return nil, err
+		}
+		return h.Provision.Patch(req.r.Context(), req.caller, id, ops, ifVersion)
+	})
+}
+
+// rewriteUser serves PUT and PATCH: it reads If-Match and the body, lets
+// write change the user, and answers 200 with the user.
+func (h *Handler) rewriteUser(req *request, write func(body []byte, ifVersion int64) (*gatehouse.SCIMIdentity, error)) error {
 	ifVersion, err := ifMatch(req.r)
 	if err != nil {
 		return err
@@ -133,11 +135,7 @@ func (h *Handler) patchUser(req *request, id string) error {
 	if err != nil {
 		return err
 	}
-	ops, err := scimpatch.ParseRequest(body)
-	if err != nil {
-		return err
-	}
-	si, err := h.Provision.Patch(req.r.Context(), req.caller, id, ops, ifVersion)
+	si, err := write(body, ifVersion)
 	if err != nil {
 		return err
 	}
