@@ -177,10 +177,11 @@ func migrationLockID(ctx context.Context, db *sql.DB) (int64, error) {
 // timestamptz columns; strpos finds text in text, byte for byte under the
 // filter columns' COLLATE "C".
 var dialect = sqldb.Dialect{
-	Name:     "pgstore",
-	BindTime: func(t time.Time) any { return t },
-	Classify: classify,
-	Contains: func(col, arg string) string { return "strpos(" + col + ", " + arg + ") > 0" },
+	Name:         "pgstore",
+	BindTime:     func(t time.Time) any { return t },
+	Classify:     classify,
+	Contains:     func(col, arg string) string { return "strpos(" + col + ", " + arg + ") > 0" },
+	LateralJoins: true,
 }
 
 // classify explains a pgx error.

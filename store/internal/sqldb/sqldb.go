@@ -41,6 +41,9 @@ type Dialect struct {
 	// function for it, and LIKE differs between them (SQLite's ignores ASCII
 	// case and both treat % and _ as wildcards).
 	Contains func(col, arg string) string
+	// LateralJoins makes reads of an identity's emails a LATERAL subquery
+	// (PostgreSQL; see emailsJoin).
+	LateralJoins bool
 }
 
 // Class is what a Dialect can tell about a driver error.
