@@ -53,7 +53,7 @@ type config struct {
 	url, token, db       string
 	users, concurrency   int
 	filterRequests, page int
-	read                 bool
+	read, sync           bool
 	timeout              time.Duration
 	prefix               string
 	cpuProfile           string
@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&c.filterRequests, "filter-requests", 2000, "filter GETs to time after the sync (0: none)")
 	fs.IntVar(&c.page, "count", 100, "page size of the full paged read")
 	fs.BoolVar(&c.read, "read", true, "time a full paged read after the sync")
+	fs.BoolVar(&c.sync, "sync", true, "run the sync; false measures lookups and reads of users an earlier run with the same --prefix and --users created")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "stop the run after this long")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server and load generator together, with --db) to this file")
 	fs.StringVar(&c.prefix, "prefix", "", "userName prefix (default: random, so runs can repeat on one database)")
@@ -115,10 +116,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "target %s, %d users, concurrency %d\n", target.Base, c.users, c.concurrency)
 
-	sync, err := load.Sync(ctx, target, load.SyncOptions{Users: c.users, Concurrency: c.concurrency, Prefix: c.prefix})
-	fmt.Fprintln(out, sync)
-	if err != nil {
-		return err
+	var sync load.SyncReport
+	if c.sync {
+		var err error
+		sync, err = load.Sync(ctx, target, load.SyncOptions{Users: c.users, Concurrency: c.concurrency, Prefix: c.prefix})
+		fmt.Fprintln(out, sync)
+		if err != nil {
+			return err
+		}
 	}
 	if c.filterRequests > 0 && c.users > 0 {
 		f, err := load.Filter(ctx, target, c.prefix, c.users, c.filterRequests, c.concurrency)
