@@ -54,14 +54,6 @@ func runServe(ctx context.Context, c *cli) error {
 			return gatehouse.Errorf(gatehouse.Invalid, "--initial-admin-password-file: %v", err)
 		}
 	}
-	base := *baseURL
-	if base == "" {
-		base = server.DefaultBaseURL(*addr)
-		if *tlsCert != "" {
-			base = "https://" + strings.TrimPrefix(base, "http://")
-		}
-	}
-
 	s, err := openStore(ctx, *db, log)
 	if err != nil {
 		return err
@@ -85,7 +77,7 @@ func runServe(ctx context.Context, c *cli) error {
 
 	srv, err := server.New(server.Config{
 		Addr:           *addr,
-		BaseURL:        base,
+		BaseURL:        *baseURL, // empty: the server's default for addr and TLS
 		TLSCertFile:    *tlsCert,
 		TLSKeyFile:     *tlsKey,
 		TrustedProxies: trusted,

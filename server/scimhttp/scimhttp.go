@@ -19,11 +19,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/scim"
 	"github.com/gatehouse-sso/gatehouse/scimlog"
@@ -200,7 +200,7 @@ func (h *Handler) authenticate(r *http.Request) (*gatehouse.Group, *gatehouse.SC
 	if err != nil {
 		return nil, nil, err
 	}
-	g, err := h.findGroup(ctx, r.PathValue("group"))
+	g, err := admin.FindGroup(ctx, h.Store, r.PathValue("group"))
 	if gatehouse.IsKind(err, gatehouse.NotFound) || (err == nil && g.ID != t.GroupID) {
 		return nil, nil, unauthorized
 	}
@@ -217,15 +217,6 @@ func (h *Handler) authenticate(r *http.Request) (*gatehouse.Group, *gatehouse.SC
 	}
 	h.auth.put(key, t, g, now)
 	return g, t, nil
-}
-
-// findGroup resolves the {group} segment: all digits is the numeric id,
-// anything else a path.
-func (h *Handler) findGroup(ctx context.Context, ref string) (*gatehouse.Group, error) {
-	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && id > 0 && !strings.HasPrefix(ref, "+") {
-		return h.Store.FindGroupByID(ctx, id)
-	}
-	return h.Store.FindGroupByPath(ctx, ref)
 }
 
 // groups answers per decision 31 until group provisioning exists: reads
