@@ -63,12 +63,20 @@ func collect[T any](ctx context.Context, q *queries, op string, scan func(rowSca
 // count ignores p.AfterID and p.Offset, so it is the size of the whole list.
 // Negative page values count as 0.
 func list[T any](ctx context.Context, q *queries, op string, l listing, p store.Page, scan func(rowScanner) (*T, error)) ([]*T, int, error) {
+	return listWith(ctx, q, op, l, p, func(query string, args []any) ([]*T, error) {
+		return collect(ctx, q, op, scan, query, args...)
+	})
+}
+
+// listWith is list for rows that need more than a scan per row (SCIM
+// identities come with their emails): read runs the page's query.
+func listWith[T any](ctx context.Context, q *queries, op string, l listing, p store.Page, read func(query string, args []any) ([]*T, error)) ([]*T, int, error) {
 	if p.Limit <= 0 {
 		total, err := q.count(ctx, op, l)
 		return nil, total, err
 	}
 	query, args := page(l, p)
-	vs, err := collect(ctx, q, op, scan, query, args...)
+	vs, err := read(query, args)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -364,21 +364,7 @@ func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimf
 		}
 		l.where, l.args = append(l.where, cond), args
 	}
-	if p.Limit <= 0 {
-		total, err := q.count(ctx, op, l)
-		return nil, total, err
-	}
-	query, args := page(l, p)
-	list, err := q.collectSCIM(ctx, op, q.scimWithEmails(query), args...)
-	if err != nil {
-		return nil, 0, err
-	}
-	if fromStart(p) && len(list) < p.Limit {
-		return list, len(list), nil // the whole list; see list
-	}
-	total, err := q.count(ctx, op, l)
-	if err != nil {
-		return nil, 0, err
-	}
-	return list, total, nil
+	return listWith(ctx, q, op, l, p, func(query string, args []any) ([]*gatehouse.SCIMIdentity, error) {
+		return q.collectSCIM(ctx, op, q.scimWithEmails(query), args...)
+	})
 }
