@@ -34,9 +34,7 @@ import (
 	"github.com/gatehouse-sso/gatehouse/scimlog"
 	"github.com/gatehouse-sso/gatehouse/server"
 	"github.com/gatehouse-sso/gatehouse/server/scimhttp"
-	"github.com/gatehouse-sso/gatehouse/store"
-	"github.com/gatehouse-sso/gatehouse/store/pgstore"
-	"github.com/gatehouse-sso/gatehouse/store/sqlitestore"
+	"github.com/gatehouse-sso/gatehouse/store/storeurl"
 )
 
 func main() {
@@ -149,16 +147,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 // and serves SCIM on a loopback port.
 func selfHost(ctx context.Context, db string) (load.Target, func(), error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	var s store.Store
-	var err error
-	switch {
-	case strings.HasPrefix(db, "sqlite:"):
-		s, err = sqlitestore.Open(ctx, strings.TrimPrefix(db, "sqlite:"), sqlitestore.Options{Logger: log})
-	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
-		s, err = pgstore.Open(ctx, db, pgstore.Options{Logger: log})
-	default:
-		err = fmt.Errorf("--db %q is not sqlite:PATH or a postgres:// URL", pgstore.RedactDSN(db))
-	}
+	s, err := storeurl.Open(ctx, db, log)
 	if err != nil {
 		return load.Target{}, nil, err
 	}

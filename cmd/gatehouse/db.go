@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"log/slog"
-	"strings"
 
 	"github.com/gatehouse-sso/gatehouse/store"
-	"github.com/gatehouse-sso/gatehouse/store/pgstore"
-	"github.com/gatehouse-sso/gatehouse/store/sqlitestore"
+	"github.com/gatehouse-sso/gatehouse/store/storeurl"
 )
 
 // defaultDB is the embedded store in the working directory.
@@ -19,23 +18,16 @@ func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", defaultDB, "database: sqlite:PATH (embedded) or postgres://user:pass@host/db (env GATEHOUSE_DB)")
 }
 
-// openStore opens the database the URL names and runs its migrations. The URL
-// never appears in errors or logs with its password.
+// openStore opens the database the URL names and runs its migrations; a URL
+// of the wrong form is a usage error. The URL never appears in errors or logs
+// with its password.
 func openStore(ctx context.Context, dbURL string, log *slog.Logger) (store.Store, error) {
-	switch {
-	case strings.HasPrefix(dbURL, "sqlite:"):
-		path := strings.TrimPrefix(dbURL, "sqlite:")
-		if strings.HasPrefix(path, "//") {
-			path = path[2:] // sqlite:///abs/path and sqlite://rel/path
-		}
-		if path == "" {
-			return nil, usagef("--db %q names no file; use sqlite:PATH, e.g. sqlite:./gatehouse.db", dbURL)
-		}
-		return sqlitestore.Open(ctx, path, sqlitestore.Options{Logger: log})
-	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
-		return pgstore.Open(ctx, dbURL, pgstore.Options{Logger: log})
+	s, err := storeurl.Open(ctx, dbURL, log)
+	var bad *storeurl.BadURLError
+	if errors.As(err, &bad) {
+		return nil, usagef("--db: %v", bad)
 	}
-	return nil, usagef("--db %q is not sqlite:PATH or a postgres:// URL", pgstore.RedactDSN(dbURL))
+	return s, err
 }
 
 // withStore opens the store for a one-shot command, runs fn and closes it.
