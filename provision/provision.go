@@ -52,7 +52,25 @@ func (s *Service) now() time.Time {
 
 // audit writes one event of the caller's group through q.
 func (s *Service) audit(ctx context.Context, q store.Queries, c Caller, action string, si *gatehouse.SCIMIdentity, detail map[string]any) error {
-	e := &gatehouse.AuditEvent{
+	e, err := s.event(c, action, si, detail)
+	if err != nil {
+		return err
+	}
+	return q.CreateAuditEvent(ctx, e)
+}
+
+// event is the audit event of an action of the caller on the identity.
+func (s *Service) event(c Caller, action string, si *gatehouse.SCIMIdentity, detail map[string]any) (*gatehouse.AuditEvent, error) {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	detail["user_id"] = si.UserID
+	detail["extern_uid"] = si.ExternUID
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return nil, err
+	}
+	return &gatehouse.AuditEvent{
 		At:         s.now(),
 		GroupID:    c.Group.ID,
 		ActorKind:  gatehouse.ActorSCIMToken,
@@ -61,16 +79,6 @@ func (s *Service) audit(ctx context.Context, q store.Queries, c Caller, action s
 		TargetKind: "scim_identity",
 		TargetID:   si.SCIMID,
 		RequestID:  c.RequestID,
-	}
-	if detail == nil {
-		detail = map[string]any{}
-	}
-	detail["user_id"] = si.UserID
-	detail["extern_uid"] = si.ExternUID
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return err
-	}
-	e.Detail = b
-	return q.CreateAuditEvent(ctx, e)
+		Detail:     b,
+	}, nil
 }

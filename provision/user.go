@@ -75,15 +75,15 @@ func (s *Service) Create(ctx context.Context, c Caller, u *scim.UserDoc) (*gateh
 		if err != nil {
 			break
 		}
-		err = s.Store.InTx(ctx, func(q store.Queries) error {
-			var err error
-			if username != "" {
-				out, err = s.createNew(ctx, q, c, u, email, username)
-			} else {
+		if username != "" {
+			out, err = s.createNew(ctx, c, u, email, username)
+		} else {
+			err = s.Store.InTx(ctx, func(q store.Queries) error {
+				var err error
 				out, err = s.create(ctx, q, c, u, email)
-			}
-			return err
-		})
+				return err
+			})
+		}
 		if username == "" || !gatehouse.IsKind(err, gatehouse.Conflict) {
 			break
 		}
@@ -99,21 +99,15 @@ func (s *Service) Create(ctx context.Context, c Caller, u *scim.UserDoc) (*gateh
 // transaction. A write that races past these reads is caught by the unique
 // indexes, and Create runs again.
 func (s *Service) planNew(ctx context.Context, g *gatehouse.Group, u *scim.UserDoc, email string) (string, error) {
-	found := func(err error) (bool, error) {
-		if gatehouse.IsKind(err, gatehouse.NotFound) {
-			return false, nil
-		}
-		return err == nil, err
-	}
-	for _, lookup := range []func() error{
-		func() error { _, err := s.Store.FindSCIMIdentityByExternUID(ctx, g.ID, externUID(u)); return err },
-		func() error { _, err := s.Store.FindSCIMIdentityByUserName(ctx, g.ID, u.UserName); return err },
-		func() error { _, err := s.Store.FindManagedUserByEmail(ctx, g.ID, email); return err },
-		func() error { _, err := s.Store.FindPersonalUserByEmail(ctx, email); return err },
-	} {
-		if ok, err := found(lookup()); ok || err != nil {
-			return "", err
-		}
+	first := scim.SanitizeUsername(u.UserName)
+	clash, err := s.Store.FindSCIMUserClashes(ctx, g.ID, store.SCIMUserKeys{
+		ExternUID: externUID(u), UserName: u.UserName, Email: email, Username: first,
+	})
+	switch {
+	case err != nil || clash.Known():
+		return "", err
+	case !clash.Username:
+		return first, nil
 	}
 	return s.freeUsername(ctx, s.Store, u)
 }
@@ -136,34 +130,34 @@ func (s *Service) freeUsername(ctx context.Context, q store.Queries, u *scim.Use
 // createNew provisions someone new: a managed account with its SAML
 // identity, the membership at the group's default role, the SCIM identity.
 // Only writes happen here, so the transaction is short.
-func (s *Service) createNew(ctx context.Context, q store.Queries, c Caller, u *scim.UserDoc, email, username string) (*gatehouse.SCIMIdentity, error) {
+func (s *Service) createNew(ctx context.Context, c Caller, u *scim.UserDoc, email, username string) (*gatehouse.SCIMIdentity, error) {
 	g := c.Group
 	uid := externUID(u)
-	user, err := s.insertManaged(ctx, q, g, u, email, username)
-	if err != nil {
-		return nil, err
-	}
-	if err := q.CreateIdentity(ctx, &gatehouse.Identity{GroupID: g.ID, UserID: user.ID, ExternUID: uid, State: gatehouse.IdentityActive}); err != nil {
-		return nil, err
-	}
 	role := g.DefaultRole
 	if !role.Valid() {
 		role = gatehouse.Guest
 	}
-	if err := q.PutMember(ctx, &gatehouse.Member{GroupID: g.ID, UserID: user.ID, Role: role, State: gatehouse.MemberActive}); err != nil {
-		return nil, err
-	}
 	si := &gatehouse.SCIMIdentity{
-		SCIMID: uuid.NewString(), GroupID: g.ID, UserID: user.ID,
+		SCIMID: uuid.NewString(), GroupID: g.ID,
 		ExternUID: uid, ExternalIDSet: u.ExternalIDSet, State: gatehouse.IdentityActive,
 	}
 	if err := setAttributes(si, u, email); err != nil {
 		return nil, err
 	}
-	if err := q.CreateSCIMIdentity(ctx, si); err != nil {
+	ev, err := s.event(c, "scim_user_provisioned", si, map[string]any{"user_name": si.UserName, "role": role.String()})
+	if err != nil {
 		return nil, err
 	}
-	return si, s.audit(ctx, q, c, "scim_user_provisioned", si, map[string]any{"user_name": si.UserName, "role": role.String()})
+	// The account's id is known once it is written: the store fills it in
+	// every row, the event's detail included.
+	err = s.Store.CreateSCIMUser(ctx, &store.NewSCIMUser{
+		User:     managedUser(g, u, email, username),
+		Identity: &gatehouse.Identity{GroupID: g.ID, ExternUID: uid, State: gatehouse.IdentityActive},
+		Member:   &gatehouse.Member{GroupID: g.ID, Role: role, State: gatehouse.MemberActive},
+		SCIM:     si,
+		Audit:    ev,
+	})
+	return si, err
 }
 
 // externUID is the extern_uid a user document asks for: its externalId, or
@@ -269,10 +263,16 @@ func (s *Service) createManaged(ctx context.Context, q store.Queries, g *gatehou
 	return s.insertManaged(ctx, q, g, u, email, username)
 }
 
-// insertManaged writes a new account managed by the group. It has no
-// password: its owner signs in through the group's SSO.
+// insertManaged writes a new account managed by the group.
 func (s *Service) insertManaged(ctx context.Context, q store.Queries, g *gatehouse.Group, u *scim.UserDoc, email, username string) (*gatehouse.User, error) {
-	user := &gatehouse.User{
+	user := managedUser(g, u, email, username)
+	return user, q.CreateUser(ctx, user)
+}
+
+// managedUser is a new account managed by the group. It has no password:
+// its owner signs in through the group's SSO.
+func managedUser(g *gatehouse.Group, u *scim.UserDoc, email, username string) *gatehouse.User {
+	return &gatehouse.User{
 		Username:        username,
 		Name:            displayName(u),
 		Emails:          []gatehouse.Email{{Address: email, Primary: true}},
@@ -280,7 +280,6 @@ func (s *Service) insertManaged(ctx context.Context, q store.Queries, g *gatehou
 		ManagingGroupID: g.ID,
 		State:           gatehouse.UserActive,
 	}
-	return user, q.CreateUser(ctx, user)
 }
 
 // displayName is the account name a user document gives.

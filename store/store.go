@@ -219,6 +219,52 @@ type SCIMIdentityQueries interface {
 	// holds what scimfilter.Parse never builds (an unfilterable attribute, a
 	// value of the wrong type).
 	ListSCIMIdentities(ctx context.Context, groupID int64, f scimfilter.Filter, p Page) ([]*gatehouse.SCIMIdentity, int, error)
+
+	// CreateSCIMUser writes, as one atomic write, what provisioning
+	// someone new to the instance creates: n.User (as CreateUser), then
+	// n.Identity (CreateIdentity), n.Member (PutMember; the membership is
+	// new) and n.SCIM (CreateSCIMIdentity), each with UserID set to the new
+	// account's id, and n.Audit (CreateAuditEvent) with "user_id" set in its
+	// Detail. It sets the ids and times as those methods do. Errors are
+	// theirs; after an error nothing is written. PostgreSQL writes it in one
+	// statement, one round trip, instead of seven.
+	CreateSCIMUser(ctx context.Context, n *NewSCIMUser) error
+	// FindSCIMUserClashes reports, in one read, what already holds a key
+	// that a new SCIM user of the group would take (see SCIMUserKeys).
+	FindSCIMUserClashes(ctx context.Context, groupID int64, k SCIMUserKeys) (SCIMUserClashes, error)
+}
+
+// NewSCIMUser is what CreateSCIMUser writes.
+type NewSCIMUser struct {
+	User     *gatehouse.User         // the new account, with its emails
+	Identity *gatehouse.Identity     // its SAML identity in the group
+	Member   *gatehouse.Member       // its membership of the group
+	SCIM     *gatehouse.SCIMIdentity // its SCIM identity, with its emails
+	Audit    *gatehouse.AuditEvent   // the event that records it
+}
+
+// SCIMUserKeys are the keys a new SCIM user would take, each compared by
+// its canonical key.
+type SCIMUserKeys struct {
+	ExternUID string // the SCIM identity's extern_uid
+	UserName  string // its userName
+	Email     string // the account's email
+	Username  string // the new account's username
+}
+
+// SCIMUserClashes says which SCIMUserKeys are held already.
+type SCIMUserClashes struct {
+	ExternUID     bool // by a live SCIM identity of the group
+	UserName      bool // by a live SCIM identity of the group
+	ManagedEmail  bool // by an account the group manages
+	PersonalEmail bool // by a personal account
+	Username      bool // by any account
+}
+
+// Known reports whether the group or the instance knows the user already:
+// a key other than the username is held.
+func (c SCIMUserClashes) Known() bool {
+	return c.ExternUID || c.UserName || c.ManagedEmail || c.PersonalEmail
 }
 
 // TokenQueries reads and writes SCIM tokens and personal access tokens.

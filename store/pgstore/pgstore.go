@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -72,14 +73,6 @@ func Open(ctx context.Context, dsn string, opts Options) (store.Store, error) {
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
-	}
-	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
-		// pgx prepares every statement; after five runs PostgreSQL may swap
-		// its plan for a generic one that cannot see which partial index a
-		// value selects, and a userName lookup then walks the group's rows
-		// in id order. Custom plans cost a little planning each time and
-		// keep lookups on their indexes.
-		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		// pgx's default (the number of CPUs, at least 4) queues the
@@ -182,6 +175,17 @@ var dialect = sqldb.Dialect{
 	Classify:     classify,
 	Contains:     func(col, arg string) string { return "strpos(" + col + ", " + arg + ") > 0" },
 	LateralJoins: true,
+	// Fixed queries are prepared once per connection and, after five runs,
+	// PostgreSQL plans them generically: each is written so that its
+	// generic plan uses the right index whatever the values (the lookups
+	// by key name every column of a unique index; the lists' only
+	// parameters are the group and the page). Planning every run cost more
+	// than executing most of them. A compiled filter is the exception: a
+	// generic plan cannot see how selective its values are, and may walk
+	// the group in id order to find one userName, so it is planned with
+	// its values on every run.
+	AdHocArgs:    []any{pgx.QueryExecModeCacheDescribe},
+	WritableCTEs: true,
 }
 
 // classify explains a pgx error.

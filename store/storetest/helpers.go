@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/scim/scimfilter"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
 
@@ -127,3 +128,11 @@ func newSCIMIdentity(groupID, userID int64, externUID string) *gatehouse.SCIMIde
 
 // newSCIMID returns a fresh random SCIM id.
 func newSCIMID() string { return strings.ToLower(rand.Text()) }
+
+// mustParseFilter parses a SCIM filter that the test knows is valid.
+func mustParseFilter(tb testing.TB, filter string) scimfilter.Filter {
+	tb.Helper()
+	f, err := scimfilter.Parse(filter)
+	must(tb, fmt.Sprintf("scimfilter.Parse(%q)", filter), err)
+	return f
+}

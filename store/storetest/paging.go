@@ -68,6 +68,18 @@ func testPaging(t *testing.T, s store.Store) {
 			return s.ListSCIMIdentities(ctx, g, nil, p)
 		}, scimID)
 	})
+	// The lookups IdPs make before a write select one identity by a
+	// unique key; they page like any list.
+	first, err := s.FindSCIMIdentityByExternUID(ctx, g, "uid0")
+	must(t, "FindSCIMIdentityByExternUID", err)
+	for _, filter := range []string{`userName eq "UID0"`, `externalId eq "uid0"`, fmt.Sprintf("id eq %q", first.SCIMID)} {
+		t.Run("ListSCIMIdentities("+filter+")", func(t *testing.T) {
+			f := mustParseFilter(t, filter)
+			checkPaging(t, "ListSCIMIdentities("+filter+")", scims[:1], func(p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
+				return s.ListSCIMIdentities(ctx, g, f, p)
+			}, scimID)
+		})
+	}
 	t.Run("ListAuditEvents", func(t *testing.T) {
 		checkPaging(t, "ListAuditEvents", events, func(p store.Page) ([]*gatehouse.AuditEvent, int, error) {
 			return s.ListAuditEvents(ctx, g, p)

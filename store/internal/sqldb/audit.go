@@ -39,16 +39,10 @@ func (q *queries) CreateAuditEvent(ctx context.Context, e *gatehouse.AuditEvent)
 	if at.IsZero() {
 		at = q.clock()
 	}
-	var detail any // NULL for no detail
-	if len(e.Detail) > 0 {
-		detail = string(e.Detail)
-	}
 	var id int64
-	err := q.w.QueryRowContext(ctx, `INSERT INTO audit_events (created_at, group_id, actor_kind, actor_id, action,
-	target_kind, target_id, request_id, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		q.t(at), nullID(e.GroupID), string(e.ActorKind), e.ActorID, e.Action,
-		e.TargetKind, e.TargetID, e.RequestID, detail).Scan(&id)
+	var b binder
+	insert := q.auditRow(e, at).values(&b, "", nil)
+	err := q.w.QueryRowContext(ctx, insert+` RETURNING id`, b.args...).Scan(&id)
 	if err != nil {
 		return q.fail(ctx, op, err, nil)
 	}

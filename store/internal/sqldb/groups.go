@@ -112,16 +112,13 @@ func (q *queries) PutMember(ctx context.Context, m *gatehouse.Member) error {
 	now := q.clock()
 	// A replaced membership keeps the time it began.
 	var created time.Time
-	err := q.w.QueryRowContext(ctx, `INSERT INTO members (group_id, user_id, role, state, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $5)
+	var b binder
+	insert := q.memberRow(m, now).values(&b, "", nil)
+	err := q.w.QueryRowContext(ctx, insert+`
 ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role, state = excluded.state, updated_at = excluded.updated_at
-RETURNING created_at`,
-		m.GroupID, m.UserID, int(m.Role), string(m.State), q.t(now)).Scan(timeCol{&created})
+RETURNING created_at`, b.args...).Scan(timeCol{&created})
 	if err != nil {
-		return q.fail(ctx, op, err, &onErr{refs: []ref{
-			{fkey: "members_group_id_fkey", table: "groups", noun: "group", id: m.GroupID},
-			{fkey: "members_user_id_fkey", table: "users", noun: "user", id: m.UserID},
-		}})
+		return q.fail(ctx, op, err, memberOnErr(m))
 	}
 	m.CreatedAt, m.UpdatedAt = created, now
 	return nil
@@ -166,4 +163,11 @@ func (q *queries) CountMembersWithRole(ctx context.Context, groupID int64, role 
 func (q *queries) ListUserMemberships(ctx context.Context, userID int64) ([]*gatehouse.Member, error) {
 	return collect(ctx, q, "ListUserMemberships", scanMember,
 		`SELECT `+memberCols+` FROM members WHERE user_id = $1 ORDER BY group_id`, userID)
+}
+
+func memberOnErr(m *gatehouse.Member) *onErr {
+	return &onErr{refs: []ref{
+		{fkey: "members_group_id_fkey", table: "groups", noun: "group", id: m.GroupID},
+		{fkey: "members_user_id_fkey", table: "users", noun: "user", id: m.UserID},
+	}}
 }

@@ -42,10 +42,9 @@ func (q *queries) CreateIdentity(ctx context.Context, i *gatehouse.Identity) err
 	}
 	now := q.clock()
 	var id int64
-	err := q.w.QueryRowContext(ctx, `INSERT INTO identities (group_id, user_id, extern_uid, extern_uid_key, state,
-	last_sign_in_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
-		i.GroupID, i.UserID, i.ExternUID, canon.Key(i.ExternUID), string(i.State), q.t(i.LastSignIn), q.t(now)).Scan(&id)
+	var b binder
+	insert := q.identityRow(i, now).values(&b, "", nil)
+	err := q.w.QueryRowContext(ctx, insert+` RETURNING id`, b.args...).Scan(&id)
 	if err != nil {
 		return q.fail(ctx, op, err, identityOnErr(i))
 	}

@@ -19,6 +19,18 @@ type listing struct {
 	args  []any
 	key   string // the column the list is ordered by and AfterID refers to
 	desc  bool   // newest first
+	// adHoc marks a where built from a client's filter: its queries run
+	// with the dialect's AdHocArgs.
+	adHoc bool
+}
+
+// runArgs returns the arguments to run a query of l with: args, led by
+// the dialect's AdHocArgs when l is ad hoc. Placeholders number args alone.
+func (q *queries) runArgs(l listing, args []any) []any {
+	if !l.adHoc || len(q.d.AdHocArgs) == 0 {
+		return args
+	}
+	return append(append([]any(nil), q.d.AdHocArgs...), args...)
 }
 
 // rowScanner is what *sql.Row and *sql.Rows have in common: the scan
@@ -103,7 +115,7 @@ func (q *queries) count(ctx context.Context, op string, l listing) (int, error) 
 		where = " WHERE " + strings.Join(l.where, " AND ")
 	}
 	var total int
-	if err := q.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+l.table+where, l.args...).Scan(&total); err != nil {
+	if err := q.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+l.table+where, q.runArgs(l, l.args)...).Scan(&total); err != nil {
 		return 0, q.fail(ctx, op, err, nil)
 	}
 	return total, nil

@@ -101,23 +101,11 @@ func (q *queries) CreateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdent
 		return err
 	}
 	now := q.clock()
-	var deletedAt any
-	if s.State == gatehouse.IdentityDeleted {
-		deletedAt = q.t(now)
-	}
 	return q.atomic(ctx, op, func(q *queries) error {
 		var id int64
-		err := q.w.QueryRowContext(ctx, `INSERT INTO scim_identities (scim_id, group_id, user_id, extern_uid, extern_uid_key,
-	external_id_set, user_name, user_name_key, display_name, display_name_key, given_name, given_name_key,
-	family_name, family_name_key, email, email_key, state, previous_role, attributes, version, created_at,
-	updated_at, deleted_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, $20, $20, $21)
-RETURNING id`,
-			s.SCIMID, s.GroupID, s.UserID, s.ExternUID, canon.Key(s.ExternUID), s.ExternalIDSet,
-			s.UserName, canon.Key(s.UserName), s.DisplayName, canon.Key(s.DisplayName),
-			s.GivenName, canon.Key(s.GivenName), s.FamilyName, canon.Key(s.FamilyName),
-			s.Email, canon.Key(s.Email), string(s.State),
-			nullRole(s.PreviousRole), attributes(s.Attributes), q.t(now), deletedAt).Scan(&id)
+		var b binder
+		insert := q.scimRow(s, now).values(&b, "", nil)
+		err := q.w.QueryRowContext(ctx, insert+` RETURNING id`, b.args...).Scan(&id)
 		if err != nil {
 			return q.fail(ctx, op, err, scimOnErr(s))
 		}
@@ -355,6 +343,9 @@ func (q *queries) FindSCIMIdentityForUser(ctx context.Context, groupID, userID i
 // ListSCIMIdentities implements store.SCIMIdentityQueries.
 func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimfilter.Filter, p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
 	const op = "ListSCIMIdentities"
+	if cond, v, ok := uniqueEq(f); ok {
+		return q.listOne(ctx, op, groupID, cond, v, p)
+	}
 	l := listing{cols: scimCols, table: "scim_identities", where: []string{"group_id = $1", "state <> 'deleted'"},
 		args: []any{groupID}, key: "id"}
 	if f != nil {
@@ -362,9 +353,59 @@ func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimf
 		if err != nil {
 			return nil, 0, err
 		}
-		l.where, l.args = append(l.where, cond), args
+		l.where, l.args, l.adHoc = append(l.where, cond), args, true
 	}
 	return listWith(ctx, q, op, l, p, func(query string, args []any) ([]*gatehouse.SCIMIdentity, error) {
-		return q.collectSCIM(ctx, op, q.scimWithEmails(query), args...)
+		return q.collectSCIM(ctx, op, q.scimWithEmails(query), q.runArgs(l, args)...)
 	})
+}
+
+// uniqueEq recognises the filters IdPs send before nearly every write
+// (userName, externalId or id eq a value), which select at most one live
+// identity through a unique index. It returns the condition on s and the
+// value to bind as $2.
+func uniqueEq(f scimfilter.Filter) (cond string, v string, ok bool) {
+	c, isCompare := f.(scimfilter.Compare)
+	if !isCompare || c.Op != scimfilter.Eq {
+		return "", "", false
+	}
+	v, ok = c.Value.(string)
+	if !ok || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		// The general path explains what is wrong with the value.
+		return "", "", false
+	}
+	switch c.Attr {
+	case scimfilter.UserName:
+		return "s.user_name_key = $2", canon.Key(v), true
+	case scimfilter.ExternalID:
+		// An identity whose IdP never sent an externalId has none to match.
+		return "s.extern_uid_key = $2 AND s.external_id_set", canon.Key(v), true
+	case scimfilter.ID:
+		return "s.scim_id = $2", v, true
+	}
+	return "", "", false
+}
+
+// listOne lists the live identities (at most one) of the group that cond
+// selects, as a point lookup whose plan never changes, and pages them as
+// list would: the total counts them all, the page applies AfterID, Offset
+// and Limit.
+func (q *queries) listOne(ctx context.Context, op string, groupID int64, cond, v string, p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
+	found, err := q.collectSCIM(ctx, op, q.scimSelect()+`s.group_id = $1 AND `+cond+` AND s.state <> 'deleted' ORDER BY e.id`, groupID, v)
+	if err != nil {
+		return nil, 0, err
+	}
+	total := len(found)
+	var page []*gatehouse.SCIMIdentity
+	skip := max(p.Offset, 0)
+	for _, si := range found {
+		switch {
+		case p.AfterID > 0 && si.ID <= p.AfterID:
+		case skip > 0:
+			skip--
+		case len(page) < p.Limit:
+			page = append(page, si)
+		}
+	}
+	return page, total, nil
 }

@@ -44,6 +44,16 @@ type Dialect struct {
 	// LateralJoins makes reads of an identity's emails a LATERAL subquery
 	// (PostgreSQL; see emailsJoin).
 	LateralJoins bool
+	// AdHocArgs lead the arguments of queries whose text holds a compiled
+	// SCIM filter, whose best plan depends on the values bound: PostgreSQL
+	// gets pgx's QueryExecModeCacheDescribe, which plans each run with its
+	// values, while fixed queries keep pgx's prepared statements and
+	// PostgreSQL's generic plans (planned once per connection).
+	AdHocArgs []any
+	// WritableCTEs lets one statement insert into several tables, each
+	// INSERT in a WITH taking ids from another's RETURNING (PostgreSQL;
+	// see CreateSCIMUser).
+	WritableCTEs bool
 }
 
 // Class is what a Dialect can tell about a driver error.

@@ -29,11 +29,9 @@ func (q *queries) CreateUser(ctx context.Context, u *gatehouse.User) error {
 	now := q.clock()
 	return q.atomic(ctx, op, func(q *queries) error {
 		var id int64
-		err := q.w.QueryRowContext(ctx, `INSERT INTO users (username, username_key, name, kind, managing_group_id,
-	state, is_admin, password_hash, password_expired, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
-			u.Username, canon.Key(u.Username), u.Name, string(u.Kind), nullID(u.ManagingGroupID),
-			string(u.State), u.Admin, u.PasswordHash, u.PasswordExpired, q.t(now)).Scan(&id)
+		var b binder
+		insert := q.userRow(u, now).values(&b, "", nil)
+		err := q.w.QueryRowContext(ctx, insert+` RETURNING id`, b.args...).Scan(&id)
 		if err != nil {
 			return q.fail(ctx, op, err, userOnErr(u))
 		}

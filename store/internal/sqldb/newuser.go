@@ -1,0 +1,170 @@
+package sqldb
+
+import (
+	"context"
+	"maps"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/canon"
+	"github.com/gatehouse-sso/gatehouse/store"
+)
+
+// CreateSCIMUser implements store.SCIMIdentityQueries.
+func (q *queries) CreateSCIMUser(ctx context.Context, n *store.NewSCIMUser) error {
+	const op = "CreateSCIMUser"
+	if err := q.checkNewSCIMUser(op, n); err != nil {
+		return err
+	}
+	if q.d.WritableCTEs {
+		return q.createSCIMUserAtOnce(ctx, op, n)
+	}
+	return q.atomic(ctx, op, func(q *queries) error {
+		if err := q.CreateUser(ctx, n.User); err != nil {
+			return err
+		}
+		id := n.User.ID
+		n.Identity.UserID, n.Member.UserID, n.SCIM.UserID = id, id, id
+		if err := q.CreateIdentity(ctx, n.Identity); err != nil {
+			return err
+		}
+		if err := q.PutMember(ctx, n.Member); err != nil {
+			return err
+		}
+		if err := q.CreateSCIMIdentity(ctx, n.SCIM); err != nil {
+			return err
+		}
+		detail, err := withUserID(n.Audit.Detail, id)
+		if err != nil {
+			return q.invalid(op, "the audit event's detail must be a JSON object")
+		}
+		n.Audit.Detail = detail
+		return q.CreateAuditEvent(ctx, n.Audit)
+	})
+}
+
+// checkNewSCIMUser validates every row of n before anything is written.
+// The account's id is not known yet; the rows that refer to it are checked
+// as if it were 1.
+func (q *queries) checkNewSCIMUser(op string, n *store.NewSCIMUser) error {
+	if n.User == nil || n.Identity == nil || n.Member == nil || n.SCIM == nil || n.Audit == nil {
+		return q.invalid(op, "a new SCIM user needs its account, SAML identity, membership, SCIM identity and audit event")
+	}
+	i, m, s := *n.Identity, *n.Member, *n.SCIM
+	i.UserID, m.UserID, s.UserID = 1, 1, 1
+	for _, v := range []interface{ Validate() error }{n.User, &i, &m, &s, n.Audit} {
+		if err := v.Validate(); err != nil {
+			return err
+		}
+	}
+	if err := q.checkEmails(op, n.User); err != nil {
+		return err
+	}
+	if err := q.checkSCIMEmails(op, &s); err != nil {
+		return err
+	}
+	if _, err := withUserID(n.Audit.Detail, 1); err != nil {
+		return q.invalid(op, "the audit event's detail must be a JSON object")
+	}
+	return nil
+}
+
+// createSCIMUserAtOnce writes n in one statement of data-modifying CTEs
+// (PostgreSQL): every row takes the new account's id from the users
+// insert, the emails come from arrays, and the statement is its own
+// transaction. Foreign keys and unique indexes are checked as for the
+// single inserts, so errors name the same constraints.
+func (q *queries) createSCIMUserAtOnce(ctx context.Context, op string, n *store.NewSCIMUser) error {
+	u, i, m, s, e := n.User, n.Identity, n.Member, n.SCIM, n.Audit
+	now := q.clock()
+	at := stored(e.At)
+	if at.IsZero() {
+		at = now
+	}
+	var b binder
+	userID := map[string]string{"user_id": "u.id"}
+	sql := `WITH u AS (` + q.userRow(u, now).values(&b, "", nil) + ` RETURNING id),
+ue AS (` + q.userEmailRows(&b, u) + `),
+i AS (` + q.identityRow(i, now).values(&b, "u", userID) + ` RETURNING id),
+m AS (` + q.memberRow(m, now).values(&b, "u", userID) + `),
+s AS (` + q.scimRow(s, now).values(&b, "u", userID) + ` RETURNING id),
+se AS (` + q.scimEmailRows(&b, s) + `),
+a AS (` + q.auditRow(e, at).values(&b, "u", map[string]string{
+		"detail": `COALESCE(%s::jsonb, '{}'::jsonb) || jsonb_build_object('user_id', u.id)`}) + ` RETURNING id)
+SELECT u.id, i.id, s.id, a.id FROM u, i, s, a`
+	var userIDv, identityID, scimID, auditID int64
+	if err := q.w.QueryRowContext(ctx, sql, b.args...).Scan(&userIDv, &identityID, &scimID, &auditID); err != nil {
+		return q.fail(ctx, op, err, newSCIMUserOnErr(n))
+	}
+	detail, err := withUserID(e.Detail, userIDv)
+	if err != nil {
+		return q.invalid(op, "the audit event's detail must be a JSON object")
+	}
+	u.ID, u.CreatedAt, u.UpdatedAt = userIDv, now, now
+	i.ID, i.UserID, i.CreatedAt, i.UpdatedAt, i.LastSignIn = identityID, userIDv, now, now, stored(i.LastSignIn)
+	m.UserID, m.CreatedAt, m.UpdatedAt = userIDv, now, now
+	s.ID, s.UserID, s.Version, s.CreatedAt, s.UpdatedAt = scimID, userIDv, 1, now, now
+	e.ID, e.At, e.Detail = auditID, at, detail
+	return nil
+}
+
+// userEmailRows inserts u's emails, in their order, for the account the
+// statement's CTE u inserts.
+func (q *queries) userEmailRows(b *binder, u *gatehouse.User) string {
+	var addrs, keys []string
+	var primary, verified []bool
+	for _, e := range u.Emails {
+		addrs, keys = append(addrs, e.Address), append(keys, canon.Key(e.Address))
+		primary, verified = append(primary, e.Primary), append(verified, e.Verified)
+	}
+	return `INSERT INTO user_emails (user_id, address, email_key, is_primary, verified, managing_group_id)
+SELECT u.id, e.address, e.email_key, e.is_primary, e.verified, ` + b.arg(nullID(u.ManagingGroupID)) + `
+FROM u, unnest(` + b.arg(addrs) + `::text[], ` + b.arg(keys) + `::text[], ` + b.arg(primary) + `::boolean[], ` +
+		b.arg(verified) + `::boolean[]) WITH ORDINALITY AS e(address, email_key, is_primary, verified, n)
+ORDER BY e.n`
+}
+
+// scimEmailRows inserts s's emails, in their order, for the identity the
+// statement's CTE s inserts.
+func (q *queries) scimEmailRows(b *binder, s *gatehouse.SCIMIdentity) string {
+	var values, valueKeys, types, typeKeys []string
+	var primary []bool
+	for _, e := range s.Emails {
+		values, valueKeys = append(values, e.Value), append(valueKeys, canon.Key(e.Value))
+		types, typeKeys = append(types, e.Type), append(typeKeys, canon.Key(e.Type))
+		primary = append(primary, e.Primary)
+	}
+	return `INSERT INTO scim_identity_emails (identity_id, group_id, value, value_key, type, type_key, is_primary)
+SELECT s.id, ` + b.arg(s.GroupID) + `, e.value, e.value_key, e.type, e.type_key, e.is_primary
+FROM s, unnest(` + b.arg(values) + `::text[], ` + b.arg(valueKeys) + `::text[], ` + b.arg(types) + `::text[], ` +
+		b.arg(typeKeys) + `::text[], ` + b.arg(primary) + `::boolean[]) WITH ORDINALITY AS e(value, value_key, type, type_key, is_primary, n)
+ORDER BY e.n`
+}
+
+// newSCIMUserOnErr explains a failure of any of n's rows.
+func newSCIMUserOnErr(n *store.NewSCIMUser) *onErr {
+	h := &onErr{values: map[string]any{}}
+	email := n.User.PrimaryEmail()
+	for _, part := range []*onErr{userOnErr(n.User), identityOnErr(n.Identity), memberOnErr(n.Member), scimOnErr(n.SCIM),
+		{values: map[string]any{"user_emails_personal_key": email, "user_emails_managed_key": email, "user_emails_user_key": email}}} {
+		maps.Copy(h.values, part.values)
+		h.refs = append(h.refs, part.refs...)
+	}
+	return h
+}
+
+// FindSCIMUserClashes implements store.SCIMIdentityQueries.
+func (q *queries) FindSCIMUserClashes(ctx context.Context, groupID int64, k store.SCIMUserKeys) (store.SCIMUserClashes, error) {
+	var c store.SCIMUserClashes
+	err := q.r.QueryRowContext(ctx, `SELECT
+	EXISTS (SELECT 1 FROM scim_identities WHERE group_id = $1 AND extern_uid_key = $2 AND state <> 'deleted'),
+	EXISTS (SELECT 1 FROM scim_identities WHERE group_id = $1 AND user_name_key = $3 AND state <> 'deleted'),
+	EXISTS (SELECT 1 FROM user_emails WHERE managing_group_id = $1 AND email_key = $4),
+	EXISTS (SELECT 1 FROM user_emails WHERE email_key = $4 AND managing_group_id IS NULL),
+	EXISTS (SELECT 1 FROM users WHERE username_key = $5)`,
+		groupID, canon.Key(k.ExternUID), canon.Key(k.UserName), canon.Key(k.Email), canon.Key(k.Username)).
+		Scan(&c.ExternUID, &c.UserName, &c.ManagedEmail, &c.PersonalEmail, &c.Username)
+	if err != nil {
+		return c, q.fail(ctx, "FindSCIMUserClashes", err, nil)
+	}
+	return c, nil
+}
