@@ -75,14 +75,14 @@ const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=sy
 // request log entries, seeding) spend a third of their time in system
 // calls. The journal lives only as long as the transaction, and the writer
 // runs no queries that would build large temporary tables.
-const writerParams = pragmas + "&_pragma=temp_store(MEMORY)&_txlock=immediate"
+const writerParams = pragmas + "&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(4096)&_pragma=mmap_size(1073741824)&_txlock=immediate"
 
 // readerParams: query_only(1) makes a write through the read pool an error
 // instead of a second writer. Readers need no journal_mode: WAL mode is
 // recorded in the file, which the writer has converted before any reader
 // opens, and a pragma that may write has no place on a read connection.
 // foreign_keys and synchronous only matter to writes.
-const readerParams = "_pragma=busy_timeout(5000)&_pragma=query_only(1)"
+const readerParams = "_pragma=busy_timeout(5000)&_pragma=query_only(1)&_pragma=mmap_size(1073741824)"
 
 // pathEscaper escapes what SQLite's URI filenames give a meaning to ('%'
 // escapes, '?' starts the parameters, '#' the fragment).

@@ -91,6 +91,7 @@ func suite() []testCase {
 		{"Tx/Rollback", testTxRollback},
 		{"Tx/Commit", testTxCommit},
 		{"Tx/ConflictRollsBack", testTxConflictRollsBack},
+		{"Tx/ConcurrentMixed", testTxConcurrentMixed},
 		{"Race/SCIMIdentity", testRaceSCIMIdentity},
 		{"Race/Username", testRaceUsername},
 		{"Race/LockGroup", testRaceLockGroup},

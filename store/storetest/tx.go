@@ -258,3 +258,84 @@ func testRaceLockGroup(t *testing.T, s store.Store) {
 	wantKind(t, "LockGroup(missing group)", s.LockGroup(t.Context(), g.ID+1000), gatehouse.NotFound)
 	must(t, "LockGroup outside a transaction", s.LockGroup(t.Context(), g.ID))
 }
+
+// testTxConcurrentMixed runs many transactions at once, some of which fail
+// and some of which panic, as a busy server does (SQLite commits those that
+// queue up together): each lands whole or not at all, whatever the others
+// in its batch did, and a panic reaches its own caller.
+func testTxConcurrentMixed(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 48
+	type outcome int
+	const (
+		commit outcome = iota
+		fail
+		panics
+	)
+	plan := func(i int) outcome {
+		switch {
+		case i%3 == 1:
+			return fail
+		case i%5 == 2:
+			return panics
+		}
+		return commit
+	}
+	errBoom := errors.New("boom")
+	var wg sync.WaitGroup
+	results := make([]any, n)
+	for i := range n {
+		wg.Go(func() {
+			defer func() {
+				if v := recover(); v != nil {
+					results[i] = v
+				}
+			}()
+			err := s.InTx(ctx, func(q store.Queries) error {
+				g := &gatehouse.Group{Path: fmt.Sprintf("mixed%d", i), Name: "Mixed", DefaultRole: gatehouse.Guest}
+				if err := q.CreateGroup(ctx, g); err != nil {
+					return err
+				}
+				if err := q.CreateUser(ctx, newPersonal(fmt.Sprintf("mixed%d", i), fmt.Sprintf("mixed%d@example.org", i))); err != nil {
+					return err
+				}
+				switch plan(i) {
+				case fail:
+					return errBoom
+				case panics:
+					panic(fmt.Sprintf("panic %d", i))
+				}
+				return nil
+			})
+			results[i] = err
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		want := plan(i)
+		switch got := results[i]; want {
+		case commit:
+			if got != nil {
+				t.Errorf("transaction %d = %v, want nil", i, got)
+			}
+		case fail:
+			if err, ok := got.(error); !ok || !errors.Is(err, errBoom) {
+				t.Errorf("transaction %d = %v, want boom", i, got)
+			}
+		case panics:
+			if got != fmt.Sprintf("panic %d", i) {
+				t.Errorf("transaction %d recovered %v, want its own panic", i, got)
+			}
+		}
+		_, gErr := s.FindGroupByPath(ctx, fmt.Sprintf("mixed%d", i))
+		_, uErr := s.FindUserByUsername(ctx, fmt.Sprintf("mixed%d", i))
+		if want == commit {
+			if gErr != nil || uErr != nil {
+				t.Errorf("transaction %d committed, but its group (%v) or user (%v) is missing", i, gErr, uErr)
+			}
+			continue
+		}
+		wantKind(t, fmt.Sprintf("group of rolled-back transaction %d", i), gErr, gatehouse.NotFound)
+		wantKind(t, fmt.Sprintf("user of rolled-back transaction %d", i), uErr, gatehouse.NotFound)
+	}
+}

@@ -21,7 +21,8 @@ const maxBatch = 64
 // initial sync from an IdP queues many of them at once.
 //
 // Nothing waits to fill a batch: a transaction that finds the writer idle
-// runs at once, alone.
+// runs at once, and those that arrive while it runs join it before the
+// commit.
 type batcher struct {
 	env  *env
 	db   *sql.DB
@@ -78,29 +79,39 @@ func (b *batcher) loop() {
 		case <-b.done:
 			return
 		}
-		batch := []*txReq{first}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-b.reqs:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		b.run(batch)
+		b.run(first)
 	}
 }
 
-// run executes one batch in one database transaction.
-func (b *batcher) run(batch []*txReq) {
-	results := make([]txResult, len(batch))
+// next returns a transaction that is waiting to join the batch under way,
+// or nil when none is.
+func (b *batcher) next() *txReq {
+	select {
+	case r := <-b.reqs:
+		return r
+	default:
+		return nil
+	}
+}
+
+// run executes one batch in one database transaction: first, then every
+// transaction that queues up while the batch runs (up to maxBatch), so that
+// those arriving during the batch share its commit instead of waiting for
+// it and paying for a commit of their own. A commit writes every page the
+// batch changed, which for a SCIM create is one page of each of a dozen
+// indexes, whether the batch holds one create or many.
+func (b *batcher) run(first *txReq) {
+	batch := []*txReq{first}
+	var results []txResult
 	finish := func() {
 		for i, r := range batch {
 			r.result <- results[i]
 		}
 	}
 	failAll := func(op string, err error) {
+		for len(results) < len(batch) {
+			results = append(results, txResult{})
+		}
 		for i := range results {
 			if !results[i].panicked && results[i].err == nil {
 				results[i].err = b.env.fail(op, err, nil)
@@ -112,7 +123,7 @@ func (b *batcher) run(batch []*txReq) {
 	ctx := context.Background()
 	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
-		failAll(batch[0].op, err)
+		failAll(first.op, err)
 		finish()
 		return
 	}
@@ -121,39 +132,52 @@ func (b *batcher) run(batch []*txReq) {
 		x = cachedTx{tx, b.env.writeCache}
 	}
 	q := &queries{env: b.env, r: x, w: x}
-	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			results[i].err = b.env.fail(r.op, err, nil)
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_member"); err != nil {
-			results[i].err = b.env.fail(r.op, err, nil)
-			continue
-		}
-		results[i] = call(r.fn, q)
-		if results[i].err != nil || results[i].panicked {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO batch_member"); err != nil {
-				// The transaction is unusable: nothing of the batch lands.
-				_ = tx.Rollback()
-				failAll(r.op, err)
-				finish()
-				return
-			}
-		}
-		if _, err := tx.ExecContext(ctx, "RELEASE batch_member"); err != nil {
+	for i := 0; i < len(batch); i++ {
+		r := batch[i]
+		res, err := b.member(ctx, x, q, r)
+		results = append(results, res)
+		if err != nil {
+			// The transaction is unusable: nothing of the batch lands.
 			_ = tx.Rollback()
 			failAll(r.op, err)
 			finish()
 			return
 		}
+		if len(batch) < maxBatch {
+			if r := b.next(); r != nil {
+				batch = append(batch, r)
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		failAll(batch[0].op, err)
+		failAll(first.op, err)
 	}
 	if b.env.writeCache != nil {
 		b.env.writeCache.preparePending(ctx)
 	}
 	finish()
+}
+
+// member runs one caller's transaction of the batch inside its own
+// savepoint, rolled back to when fn fails or panics. The error is set when
+// the savepoint itself failed and the batch's transaction cannot go on.
+func (b *batcher) member(ctx context.Context, tx execer, q *queries, r *txReq) (txResult, error) {
+	if err := r.ctx.Err(); err != nil {
+		return txResult{err: b.env.fail(r.op, err, nil)}, nil
+	}
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_member"); err != nil {
+		return txResult{err: b.env.fail(r.op, err, nil)}, nil
+	}
+	res := call(r.fn, q)
+	if res.err != nil || res.panicked {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO batch_member"); err != nil {
+			return res, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE batch_member"); err != nil {
+		return res, err
+	}
+	return res, nil
 }
 
 // call runs fn, turning a panic into a result the caller re-raises.
