@@ -80,7 +80,10 @@ func (q *queries) createSCIMUserAtOnce(ctx context.Context, op string, n *store.
 	if at.IsZero() {
 		at = now
 	}
-	var b binder
+	// The statement's text is the same for every user: it is built once,
+	// and later calls only gather the values, in the same order.
+	text, built := q.newUserSQL.Load().(string)
+	b := binder{argsOnly: built}
 	userID := map[string]string{"user_id": "u.id"}
 	sql := `WITH u AS (` + q.userRow(u, now).values(&b, "", nil) + ` RETURNING id),
 ue AS (` + q.userEmailRows(&b, u) + `),
@@ -91,6 +94,11 @@ se AS (` + q.scimEmailRows(&b, s) + `),
 a AS (` + q.auditRow(e, at).values(&b, "u", map[string]string{
 		"detail": `COALESCE(%s::jsonb, '{}'::jsonb) || jsonb_build_object('user_id', u.id)`}) + ` RETURNING id)
 SELECT u.id, i.id, s.id, a.id FROM u, i, s, a`
+	if built {
+		sql = text
+	} else {
+		q.newUserSQL.Store(sql)
+	}
 	var userIDv, identityID, scimID, auditID int64
 	if err := q.w.QueryRowContext(ctx, sql, b.args...).Scan(&userIDv, &identityID, &scimID, &auditID); err != nil {
 		return q.fail(ctx, op, err, newSCIMUserOnErr(n))

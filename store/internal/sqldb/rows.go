@@ -21,8 +21,12 @@ type insertRow struct {
 	vals  []any
 }
 
-// binder numbers the placeholders of one statement.
-type binder struct{ args []any }
+// binder numbers the placeholders of one statement. With argsOnly set
+// it only gathers the values, for a statement whose text is known already.
+type binder struct {
+	args     []any
+	argsOnly bool
+}
 
 // arg binds v and returns its placeholder.
 func (b *binder) arg(v any) string {
@@ -36,6 +40,14 @@ func (b *binder) arg(v any) string {
 // (the id of a row the same statement inserts); an expression holding %s
 // has it replaced by the bound value.
 func (r insertRow) values(b *binder, from string, expr map[string]string) string {
+	if b.argsOnly {
+		for i, c := range r.cols {
+			if e, ok := expr[c]; !ok || strings.Contains(e, "%s") {
+				b.args = append(b.args, r.vals[i])
+			}
+		}
+		return ""
+	}
 	vals := make([]string, len(r.cols))
 	for i, c := range r.cols {
 		e, ok := expr[c]

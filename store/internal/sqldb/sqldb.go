@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
@@ -145,6 +146,9 @@ type env struct {
 	batch *batcher
 	// scimLogFloors makes trimming the SCIM request log cheap.
 	scimLogFloors *trimFloors
+	// newUserSQL holds the text of CreateSCIMUser's one statement once it
+	// is built (a string).
+	newUserSQL atomic.Value
 }
 
 // execer is what *sql.DB and *sql.Tx have in common.
