@@ -17,12 +17,12 @@ import (
 	"github.com/gatehouse-sso/gatehouse/store"
 )
 
-// createAttempts bounds how often Create runs again after a uniqueness
-// clash on a derived username: another writer took it between our check and
-// our insert. The account's derived username never causes a 409 (decision
-// 26); a second POST of the same user still does, as its re-run finds the
-// first one's identity.
-const createAttempts = 3
+// createAttempts bounds how often Create tries again after another writer
+// took a key between Create's check and its insert, or after the first
+// username derived from userName turned out taken. The account's derived
+// username never causes a 409 (decision 26); a second POST of the same user
+// still does, as its next attempt finds the first one's identity.
+const createAttempts = 4
 
 // Get returns the group's live SCIM identity with the SCIM id.
 func (s *Service) Get(ctx context.Context, groupID int64, id string) (*gatehouse.SCIMIdentity, error) {
@@ -63,53 +63,41 @@ func notFound(id string) error {
 // Create provisions the user an IdP POSTed: a new managed account, a link
 // pending proof to an existing personal account, or the re-activation of a
 // user the IdP deprovisioned before (which keeps its id).
+//
+// Nearly every POST of an initial sync is for someone new to the group and
+// the instance: that case is one write that checks, in the same statement
+// on PostgreSQL, that nothing holds the user's keys. When something does,
+// the slower path decides inside a transaction.
 func (s *Service) Create(ctx context.Context, c Caller, u *scim.UserDoc) (*gatehouse.SCIMIdentity, error) {
 	email, err := u.AccountEmail()
 	if err != nil {
 		return nil, err
 	}
+	username := scim.SanitizeUsername(u.UserName)
 	var out *gatehouse.SCIMIdentity
 	for range createAttempts {
-		var username string
-		username, err = s.planNew(ctx, c.Group, u, email)
-		if err != nil {
-			break
-		}
-		if username != "" {
-			out, err = s.createNew(ctx, c, u, email, username)
-		} else {
+		var clash store.SCIMUserClashes
+		out, clash, err = s.createNew(ctx, c, u, email, username)
+		switch {
+		case err == nil && clash.Known():
 			err = s.Store.InTx(ctx, func(q store.Queries) error {
 				var err error
 				out, err = s.create(ctx, q, c, u, email)
 				return err
 			})
+			return out, asSCIM(err)
+		case err == nil && clash.Username:
+			if username, err = s.freeUsername(ctx, s.Store, u); err != nil {
+				return nil, asSCIM(err)
+			}
+		case err == nil:
+			return out, nil
+		case !gatehouse.IsKind(err, gatehouse.Conflict):
+			return nil, asSCIM(err)
 		}
-		if username == "" || !gatehouse.IsKind(err, gatehouse.Conflict) {
-			break
-		}
-		// Run again: the new plan sees what the other writer created.
+		// Run again: the next check sees what the other writer created.
 	}
-	return out, asSCIM(err)
-}
-
-// planNew decides, reading outside any transaction, whether a POST is for
-// someone new to the group and the instance, as nearly every POST of an
-// initial sync is, and picks the new account's username. It returns "" when
-// anything matches already: the slower path then decides inside the
-// transaction. A write that races past these reads is caught by the unique
-// indexes, and Create runs again.
-func (s *Service) planNew(ctx context.Context, g *gatehouse.Group, u *scim.UserDoc, email string) (string, error) {
-	first := scim.SanitizeUsername(u.UserName)
-	clash, err := s.Store.FindSCIMUserClashes(ctx, g.ID, store.SCIMUserKeys{
-		ExternUID: externUID(u), UserName: u.UserName, Email: email, Username: first,
-	})
-	switch {
-	case err != nil || clash.Known():
-		return "", err
-	case !clash.Username:
-		return first, nil
-	}
-	return s.freeUsername(ctx, s.Store, u)
+	return nil, asSCIM(err)
 }
 
 // freeUsername picks the first free username derived from userName.
@@ -128,9 +116,10 @@ func (s *Service) freeUsername(ctx context.Context, q store.Queries, u *scim.Use
 }
 
 // createNew provisions someone new: a managed account with its SAML
-// identity, the membership at the group's default role, the SCIM identity.
-// Only writes happen here, so the transaction is short.
-func (s *Service) createNew(ctx context.Context, c Caller, u *scim.UserDoc, email, username string) (*gatehouse.SCIMIdentity, error) {
+// identity, the membership at the group's default role, the SCIM identity,
+// all in one write, unless a key of theirs is held: then it writes nothing
+// and returns what holds it.
+func (s *Service) createNew(ctx context.Context, c Caller, u *scim.UserDoc, email, username string) (*gatehouse.SCIMIdentity, store.SCIMUserClashes, error) {
 	g := c.Group
 	uid := externUID(u)
 	role := g.DefaultRole
@@ -142,22 +131,22 @@ func (s *Service) createNew(ctx context.Context, c Caller, u *scim.UserDoc, emai
 		ExternUID: uid, ExternalIDSet: u.ExternalIDSet, State: gatehouse.IdentityActive,
 	}
 	if err := setAttributes(si, u, email); err != nil {
-		return nil, err
+		return nil, store.SCIMUserClashes{}, err
 	}
 	ev, err := s.event(c, "scim_user_provisioned", si, map[string]any{"user_name": si.UserName, "role": role.String()})
 	if err != nil {
-		return nil, err
+		return nil, store.SCIMUserClashes{}, err
 	}
 	// The account's id is known once it is written: the store fills it in
 	// every row, the event's detail included.
-	err = s.Store.CreateSCIMUser(ctx, &store.NewSCIMUser{
+	clash, err := s.Store.CreateSCIMUser(ctx, &store.NewSCIMUser{
 		User:     managedUser(g, u, email, username),
 		Identity: &gatehouse.Identity{GroupID: g.ID, ExternUID: uid, State: gatehouse.IdentityActive},
 		Member:   &gatehouse.Member{GroupID: g.ID, Role: role, State: gatehouse.MemberActive},
 		SCIM:     si,
 		Audit:    ev,
 	})
-	return si, err
+	return si, clash, err
 }
 
 // externUID is the extern_uid a user document asks for: its externalId, or

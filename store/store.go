@@ -225,10 +225,17 @@ type SCIMIdentityQueries interface {
 	// n.Identity (CreateIdentity), n.Member (PutMember; the membership is
 	// new) and n.SCIM (CreateSCIMIdentity), each with UserID set to the new
 	// account's id, and n.Audit (CreateAuditEvent) with "user_id" set in its
-	// Detail. It sets the ids and times as those methods do. Errors are
-	// theirs; after an error nothing is written. PostgreSQL writes it in one
-	// statement, one round trip, instead of seven.
-	CreateSCIMUser(ctx context.Context, n *NewSCIMUser) error
+	// Detail. It sets the ids and times as those methods do.
+	//
+	// When a key the new user would take is held already (as
+	// FindSCIMUserClashes reports for n.SCIM's extern_uid and userName, the
+	// account's primary email and its username), it writes nothing and
+	// returns what holds them, for the caller to take a slower path; the
+	// check and the write are one statement on PostgreSQL, one round trip
+	// instead of eight. Errors are those of the single writes (a write that
+	// races past the check is a Conflict); after an error nothing is
+	// written.
+	CreateSCIMUser(ctx context.Context, n *NewSCIMUser) (SCIMUserClashes, error)
 	// FindSCIMUserClashes reports, in one read, what already holds a key
 	// that a new SCIM user of the group would take (see SCIMUserKeys).
 	FindSCIMUserClashes(ctx context.Context, groupID int64, k SCIMUserKeys) (SCIMUserClashes, error)
@@ -252,7 +259,8 @@ type SCIMUserKeys struct {
 	Username  string // the new account's username
 }
 
-// SCIMUserClashes says which SCIMUserKeys are held already.
+// SCIMUserClashes says which SCIMUserKeys are held already. The zero value
+// says none is.
 type SCIMUserClashes struct {
 	ExternUID     bool // by a live SCIM identity of the group
 	UserName      bool // by a live SCIM identity of the group

@@ -38,7 +38,7 @@ func testCreateSCIMUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	g := MustCreateGroup(t, s, "acme")
 	n := newSCIMUser(g.ID, "alice")
-	must(t, "CreateSCIMUser", s.CreateSCIMUser(ctx, n))
+	mustCreateSCIMUser(t, s, n)
 
 	id := n.User.ID
 	if id <= 0 || n.Identity.ID <= 0 || n.SCIM.ID <= 0 || n.Audit.ID <= 0 {
@@ -86,7 +86,7 @@ func testCreateSCIMUser(t *testing.T, s store.Store) {
 	// A second user of the group writes rows of its own.
 	n2 := newSCIMUser(g.ID, "bob")
 	n2.Audit.Detail = nil
-	must(t, "CreateSCIMUser(bob)", s.CreateSCIMUser(ctx, n2))
+	mustCreateSCIMUser(t, s, n2)
 	if n2.User.ID == id {
 		t.Errorf("bob got alice's account id %d", id)
 	}
@@ -95,45 +95,64 @@ func testCreateSCIMUser(t *testing.T, s store.Store) {
 	}
 }
 
-// testCreateSCIMUserRefused checks that a CreateSCIMUser that fails on any
-// of its rows writes none of them and says why with the right kind.
+// mustCreateSCIMUser creates n, which clashes with nothing.
+func mustCreateSCIMUser(t *testing.T, s store.Store, n *store.NewSCIMUser) {
+	t.Helper()
+	clash, err := s.CreateSCIMUser(t.Context(), n)
+	must(t, "CreateSCIMUser("+n.User.Username+")", err)
+	if clash != (store.SCIMUserClashes{}) {
+		t.Fatalf("CreateSCIMUser(%s) reports clashes %+v, want none", n.User.Username, clash)
+	}
+}
+
+// testCreateSCIMUserRefused checks that a CreateSCIMUser whose keys are
+// held, or that fails on any of its rows, writes none of them and says why:
+// the clashes for the keys FindSCIMUserClashes checks, an error of the
+// right kind for anything else.
 func testCreateSCIMUserRefused(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	g := MustCreateGroup(t, s, "acme")
 	taken := MustCreateUser(t, s, "taken")
 	held := MustCreateSCIMIdentity(t, s, g.ID, MustCreateUser(t, s, "holder").ID, "held")
 	MustCreateIdentity(t, s, g.ID, taken.ID, "saml-held")
+	must(t, "CreateUser(other)", s.CreateUser(ctx, newManaged(g.ID, "other", "dup@work.example")))
 
 	tests := []struct {
 		name   string
 		change func(n *store.NewSCIMUser)
-		kind   gatehouse.Kind
+		clash  store.SCIMUserClashes
+		kind   gatehouse.Kind // when no clash
 	}{
-		{"username taken", func(n *store.NewSCIMUser) { n.User.Username = "TAKEN" }, gatehouse.Conflict},
-		{"SCIM extern_uid held", func(n *store.NewSCIMUser) { n.SCIM.ExternUID = "HELD" }, gatehouse.Conflict},
-		{"SCIM userName held", func(n *store.NewSCIMUser) { n.SCIM.UserName = held.UserName }, gatehouse.Conflict},
-		{"SCIM id held", func(n *store.NewSCIMUser) { n.SCIM.SCIMID = held.SCIMID }, gatehouse.Conflict},
-		{"SAML extern_uid held", func(n *store.NewSCIMUser) { n.Identity.ExternUID = "Saml-Held" }, gatehouse.Conflict},
-		{"managed email held", func(n *store.NewSCIMUser) {
-			must(t, "CreateUser(other)", s.CreateUser(ctx, newManaged(g.ID, "other", "dup@work.example")))
-			n.User.Emails[0].Address = "DUP@work.example"
-		}, gatehouse.Conflict},
+		{"username taken", func(n *store.NewSCIMUser) { n.User.Username = "TAKEN" }, store.SCIMUserClashes{Username: true}, 0},
+		{"SCIM extern_uid held", func(n *store.NewSCIMUser) { n.SCIM.ExternUID = "HELD" }, store.SCIMUserClashes{ExternUID: true}, 0},
+		{"SCIM userName held", func(n *store.NewSCIMUser) { n.SCIM.UserName = held.UserName }, store.SCIMUserClashes{UserName: true}, 0},
+		{"managed email held", func(n *store.NewSCIMUser) { n.User.Emails[0].Address = "DUP@work.example" }, store.SCIMUserClashes{ManagedEmail: true}, 0},
+		{"personal email held", func(n *store.NewSCIMUser) { n.User.Emails[0].Address = "Taken@example.org" }, store.SCIMUserClashes{PersonalEmail: true}, 0},
+		{"SCIM id held", func(n *store.NewSCIMUser) { n.SCIM.SCIMID = held.SCIMID }, store.SCIMUserClashes{}, gatehouse.Conflict},
+		{"SAML extern_uid held", func(n *store.NewSCIMUser) { n.Identity.ExternUID = "Saml-Held" }, store.SCIMUserClashes{}, gatehouse.Conflict},
 		{"no such group", func(n *store.NewSCIMUser) {
 			n.User.ManagingGroupID, n.Identity.GroupID, n.Member.GroupID = missingID, missingID, missingID
 			n.SCIM.GroupID, n.Audit.GroupID = missingID, missingID
-		}, gatehouse.NotFound},
-		{"invalid member role", func(n *store.NewSCIMUser) { n.Member.Role = 3 }, gatehouse.Invalid},
-		{"invalid SCIM email", func(n *store.NewSCIMUser) { n.SCIM.Emails[1].Value = "a\x00b" }, gatehouse.Invalid},
-		{"detail not an object", func(n *store.NewSCIMUser) { n.Audit.Detail = json.RawMessage(`[1]`) }, gatehouse.Invalid},
-		{"a row missing", func(n *store.NewSCIMUser) { n.Member = nil }, gatehouse.Invalid},
+		}, store.SCIMUserClashes{}, gatehouse.NotFound},
+		{"invalid member role", func(n *store.NewSCIMUser) { n.Member.Role = 3 }, store.SCIMUserClashes{}, gatehouse.Invalid},
+		{"invalid SCIM email", func(n *store.NewSCIMUser) { n.SCIM.Emails[1].Value = "a\x00b" }, store.SCIMUserClashes{}, gatehouse.Invalid},
+		{"detail not an object", func(n *store.NewSCIMUser) { n.Audit.Detail = json.RawMessage(`[1]`) }, store.SCIMUserClashes{}, gatehouse.Invalid},
+		{"a row missing", func(n *store.NewSCIMUser) { n.Member = nil }, store.SCIMUserClashes{}, gatehouse.Invalid},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newSCIMUser(g.ID, fmt.Sprintf("new%d", i))
 			tt.change(n)
 			before := countRows(t, s, g.ID)
-			err := s.CreateSCIMUser(ctx, n)
-			wantKind(t, "CreateSCIMUser("+tt.name+")", err, tt.kind)
+			clash, err := s.CreateSCIMUser(ctx, n)
+			if tt.kind != 0 {
+				wantKind(t, "CreateSCIMUser("+tt.name+")", err, tt.kind)
+			} else if err != nil {
+				t.Errorf("CreateSCIMUser(%s) = %v, want the clashes %+v and no error", tt.name, err, tt.clash)
+			}
+			if clash != tt.clash {
+				t.Errorf("CreateSCIMUser(%s) clashes = %+v, want %+v", tt.name, clash, tt.clash)
+			}
 			if after := countRows(t, s, g.ID); after != before {
 				t.Errorf("after a refused CreateSCIMUser the group holds %+v, want %+v as before", after, before)
 			}

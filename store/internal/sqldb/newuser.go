@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"maps"
 
 	"github.com/gatehouse-sso/gatehouse"
@@ -10,15 +11,22 @@ import (
 )
 
 // CreateSCIMUser implements store.SCIMIdentityQueries.
-func (q *queries) CreateSCIMUser(ctx context.Context, n *store.NewSCIMUser) error {
+func (q *queries) CreateSCIMUser(ctx context.Context, n *store.NewSCIMUser) (store.SCIMUserClashes, error) {
 	const op = "CreateSCIMUser"
 	if err := q.checkNewSCIMUser(op, n); err != nil {
-		return err
+		return store.SCIMUserClashes{}, err
 	}
 	if q.d.WritableCTEs {
 		return q.createSCIMUserAtOnce(ctx, op, n)
 	}
-	return q.atomic(ctx, op, func(q *queries) error {
+	// The check reads outside the write transaction (on SQLite's read
+	// pool), so that the single writer only writes; a write that races
+	// past it fails on a unique index.
+	clash, err := q.FindSCIMUserClashes(ctx, n.SCIM.GroupID, newSCIMUserKeys(n))
+	if err != nil || clash != (store.SCIMUserClashes{}) {
+		return clash, err
+	}
+	return clash, q.atomic(ctx, op, func(q *queries) error {
 		if err := q.CreateUser(ctx, n.User); err != nil {
 			return err
 		}
@@ -40,6 +48,12 @@ func (q *queries) CreateSCIMUser(ctx context.Context, n *store.NewSCIMUser) erro
 		n.Audit.Detail = detail
 		return q.CreateAuditEvent(ctx, n.Audit)
 	})
+}
+
+// newSCIMUserKeys are the keys n would take.
+func newSCIMUserKeys(n *store.NewSCIMUser) store.SCIMUserKeys {
+	return store.SCIMUserKeys{ExternUID: n.SCIM.ExternUID, UserName: n.SCIM.UserName,
+		Email: n.User.PrimaryEmail(), Username: n.User.Username}
 }
 
 // checkNewSCIMUser validates every row of n before anything is written.
@@ -73,7 +87,7 @@ func (q *queries) checkNewSCIMUser(op string, n *store.NewSCIMUser) error {
 // insert, the emails come from arrays, and the statement is its own
 // transaction. Foreign keys and unique indexes are checked as for the
 // single inserts, so errors name the same constraints.
-func (q *queries) createSCIMUserAtOnce(ctx context.Context, op string, n *store.NewSCIMUser) error {
+func (q *queries) createSCIMUserAtOnce(ctx context.Context, op string, n *store.NewSCIMUser) (store.SCIMUserClashes, error) {
 	u, i, m, s, e := n.User, n.Identity, n.Member, n.SCIM, n.Audit
 	now := q.clock()
 	at := stored(e.At)
@@ -85,7 +99,9 @@ func (q *queries) createSCIMUserAtOnce(ctx context.Context, op string, n *store.
 	text, built := q.newUserSQL.Load().(string)
 	b := binder{argsOnly: built}
 	userID := map[string]string{"user_id": "u.id"}
-	sql := `WITH u AS (` + q.userRow(u, now).values(&b, "", nil) + ` RETURNING id),
+	query := `WITH c AS (` + q.clashesSQL(&b, s.GroupID, newSCIMUserKeys(n)) + `),
+u AS (` + q.userRow(u, now).values(&b, "c", nil) + `
+	WHERE NOT (c.extern_uid OR c.user_name OR c.managed_email OR c.personal_email OR c.username) RETURNING id),
 ue AS (` + q.userEmailRows(&b, u) + `),
 i AS (` + q.identityRow(i, now).values(&b, "u", userID) + ` RETURNING id),
 m AS (` + q.memberRow(m, now).values(&b, "u", userID) + `),
@@ -93,26 +109,36 @@ s AS (` + q.scimRow(s, now).values(&b, "u", userID) + ` RETURNING id),
 se AS (` + q.scimEmailRows(&b, s) + `),
 a AS (` + q.auditRow(e, at).values(&b, "u", map[string]string{
 		"detail": `COALESCE(%s::jsonb, '{}'::jsonb) || jsonb_build_object('user_id', u.id)`}) + ` RETURNING id)
-SELECT u.id, i.id, s.id, a.id FROM u, i, s, a`
+SELECT c.extern_uid, c.user_name, c.managed_email, c.personal_email, c.username, u.id, i.id, s.id, a.id
+FROM c LEFT JOIN u ON true LEFT JOIN i ON true LEFT JOIN s ON true LEFT JOIN a ON true`
 	if built {
-		sql = text
+		query = text
 	} else {
-		q.newUserSQL.Store(sql)
+		q.newUserSQL.Store(query)
 	}
-	var userIDv, identityID, scimID, auditID int64
-	if err := q.w.QueryRowContext(ctx, sql, b.args...).Scan(&userIDv, &identityID, &scimID, &auditID); err != nil {
-		return q.fail(ctx, op, err, newSCIMUserOnErr(n))
-	}
-	detail, err := withUserID(e.Detail, userIDv)
+	var (
+		clash                                store.SCIMUserClashes
+		userIDv, identityID, scimID, auditID sql.NullInt64
+	)
+	err := q.w.QueryRowContext(ctx, query, b.args...).Scan(&clash.ExternUID, &clash.UserName, &clash.ManagedEmail,
+		&clash.PersonalEmail, &clash.Username, &userIDv, &identityID, &scimID, &auditID)
 	if err != nil {
-		return q.invalid(op, "the audit event's detail must be a JSON object")
+		return store.SCIMUserClashes{}, q.fail(ctx, op, err, newSCIMUserOnErr(n))
 	}
-	u.ID, u.CreatedAt, u.UpdatedAt = userIDv, now, now
-	i.ID, i.UserID, i.CreatedAt, i.UpdatedAt, i.LastSignIn = identityID, userIDv, now, now, stored(i.LastSignIn)
-	m.UserID, m.CreatedAt, m.UpdatedAt = userIDv, now, now
-	s.ID, s.UserID, s.Version, s.CreatedAt, s.UpdatedAt = scimID, userIDv, 1, now, now
-	e.ID, e.At, e.Detail = auditID, at, detail
-	return nil
+	if clash != (store.SCIMUserClashes{}) {
+		return clash, nil
+	}
+	detail, err := withUserID(e.Detail, userIDv.Int64)
+	if err != nil {
+		return clash, q.invalid(op, "the audit event's detail must be a JSON object")
+	}
+	id := userIDv.Int64
+	u.ID, u.CreatedAt, u.UpdatedAt = id, now, now
+	i.ID, i.UserID, i.CreatedAt, i.UpdatedAt, i.LastSignIn = identityID.Int64, id, now, now, stored(i.LastSignIn)
+	m.UserID, m.CreatedAt, m.UpdatedAt = id, now, now
+	s.ID, s.UserID, s.Version, s.CreatedAt, s.UpdatedAt = scimID.Int64, id, 1, now, now
+	e.ID, e.At, e.Detail = auditID.Int64, at, detail
+	return clash, nil
 }
 
 // userEmailRows inserts u's emails, in their order, for the account the
@@ -163,16 +189,25 @@ func newSCIMUserOnErr(n *store.NewSCIMUser) *onErr {
 // FindSCIMUserClashes implements store.SCIMIdentityQueries.
 func (q *queries) FindSCIMUserClashes(ctx context.Context, groupID int64, k store.SCIMUserKeys) (store.SCIMUserClashes, error) {
 	var c store.SCIMUserClashes
-	err := q.r.QueryRowContext(ctx, `SELECT
-	EXISTS (SELECT 1 FROM scim_identities WHERE group_id = $1 AND extern_uid_key = $2 AND state <> 'deleted'),
-	EXISTS (SELECT 1 FROM scim_identities WHERE group_id = $1 AND user_name_key = $3 AND state <> 'deleted'),
-	EXISTS (SELECT 1 FROM user_emails WHERE managing_group_id = $1 AND email_key = $4),
-	EXISTS (SELECT 1 FROM user_emails WHERE email_key = $4 AND managing_group_id IS NULL),
-	EXISTS (SELECT 1 FROM users WHERE username_key = $5)`,
-		groupID, canon.Key(k.ExternUID), canon.Key(k.UserName), canon.Key(k.Email), canon.Key(k.Username)).
+	var b binder
+	err := q.r.QueryRowContext(ctx, q.clashesSQL(&b, groupID, k), b.args...).
 		Scan(&c.ExternUID, &c.UserName, &c.ManagedEmail, &c.PersonalEmail, &c.Username)
 	if err != nil {
 		return c, q.fail(ctx, "FindSCIMUserClashes", err, nil)
 	}
 	return c, nil
+}
+
+// clashesSQL is the query of FindSCIMUserClashes, its values bound by b:
+// one row of five booleans, named as the fields of store.SCIMUserClashes.
+func (q *queries) clashesSQL(b *binder, groupID int64, k store.SCIMUserKeys) string {
+	g := b.arg(groupID)
+	externUID, userName := b.arg(canon.Key(k.ExternUID)), b.arg(canon.Key(k.UserName))
+	email, username := b.arg(canon.Key(k.Email)), b.arg(canon.Key(k.Username))
+	return `SELECT
+	EXISTS (SELECT 1 FROM scim_identities WHERE group_id = ` + g + ` AND extern_uid_key = ` + externUID + ` AND state <> 'deleted') AS extern_uid,
+	EXISTS (SELECT 1 FROM scim_identities WHERE group_id = ` + g + ` AND user_name_key = ` + userName + ` AND state <> 'deleted') AS user_name,
+	EXISTS (SELECT 1 FROM user_emails WHERE managing_group_id = ` + g + ` AND email_key = ` + email + `) AS managed_email,
+	EXISTS (SELECT 1 FROM user_emails WHERE email_key = ` + email + ` AND managing_group_id IS NULL) AS personal_email,
+	EXISTS (SELECT 1 FROM users WHERE username_key = ` + username + `) AS username`
 }
