@@ -206,7 +206,9 @@ type SCIMIdentityQueries interface {
 	FindSCIMIdentityForUser(ctx context.Context, groupID, userID int64, includeDeleted bool) (*gatehouse.SCIMIdentity, error)
 	// ListSCIMIdentities returns a page of the group's live identities that
 	// match f, in id order, and the total count of those that match. A nil f
-	// matches every live identity; deleted identities never match.
+	// matches every live identity; deleted identities never match. Without
+	// a filter the total is a count the database keeps with every write,
+	// so it costs the same in a group of any size.
 	//
 	// The filter runs in the database, on indexed columns; it never loads
 	// the group's identities into memory. Comparisons follow each

@@ -357,14 +357,36 @@ func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimf
 	const op = "ListSCIMIdentities"
 	l := listing{cols: scimCols, table: "scim_identities", where: []string{"group_id = $1", "state <> 'deleted'"},
 		args: []any{groupID}, key: "id"}
-	if f != nil {
+	switch {
+	case f != nil:
 		cond, args, err := q.compileFilter(op, f, l.args)
 		if err != nil {
 			return nil, 0, err
 		}
 		l.where, l.args = append(l.where, cond), args
+	case !q.inTx():
+		// The whole group: its total is the count migration 00004 keeps.
+		// Inside a transaction the rows are counted instead, since
+		// PostgreSQL applies a transaction's own changes to the count only
+		// as it commits.
+		l.count = func() (int, error) { return q.liveSCIMCount(ctx, op, groupID) }
 	}
 	return listWith(ctx, q, op, l, p, func(query string, args []any) ([]*gatehouse.SCIMIdentity, error) {
 		return q.collectSCIM(ctx, op, q.scimWithEmails(query), args...)
 	})
+}
+
+// liveSCIMCount returns the number of the group's live SCIM identities, as
+// the triggers of migration 00004 keep it in scim_identity_counts: one row
+// per group that ever had one.
+func (q *queries) liveSCIMCount(ctx context.Context, op string, groupID int64) (int, error) {
+	var n int
+	err := q.r.QueryRowContext(ctx, `SELECT live FROM scim_identity_counts WHERE group_id = $1`, groupID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, q.fail(ctx, op, err, nil)
+	}
+	return n, nil
 }

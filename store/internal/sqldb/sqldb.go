@@ -152,6 +152,10 @@ type queries struct {
 	writer *sql.DB // set outside a transaction: where atomic begins one
 }
 
+// inTx reports whether q runs inside a transaction (InTx's, or one that
+// atomic began).
+func (q *queries) inTx() bool { return q.writer == nil }
+
 // InTx implements store.Store.
 func (db *DB) InTx(ctx context.Context, fn func(q store.Queries) error) error {
 	return db.queries.atomic(ctx, "InTx", func(q *queries) error { return fn(q) })
@@ -161,7 +165,7 @@ func (db *DB) InTx(ctx context.Context, fn func(q store.Queries) error) error {
 // writer transaction otherwise. Methods that write more than one statement
 // use it so that they land whole.
 func (q *queries) atomic(ctx context.Context, op string, fn func(q *queries) error) error {
-	if q.writer == nil {
+	if q.inTx() {
 		return fn(q)
 	}
 	if q.batch != nil {

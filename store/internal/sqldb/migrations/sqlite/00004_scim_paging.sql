@@ -1,0 +1,58 @@
+-- Cheap SCIM paging (behaviour.md decision 3: totalResults exact, the order
+-- stable, at any startIndex). migrations/postgres/00004_scim_paging.sql is
+-- the same change for PostgreSQL; keep the two in step.
+--
+--   * scim_identity_counts holds, per group, the exact number of live SCIM
+--     identities (state <> 'deleted'; inactive and pending ones count), so
+--     that a page's totalResults is one row read instead of a COUNT(*) over
+--     the group. Triggers keep it, in the same transaction as every write
+--     that changes it: an insert, a change of state to or from deleted, a
+--     delete (a user's or group's cascade included). Store code could miss
+--     a path (a cascade, a write added later); a trigger cannot. A group
+--     without a row has no live identity. The row goes with its group.
+
+-- +goose Up
+
+CREATE TABLE scim_identity_counts (
+    group_id INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
+    live     INTEGER NOT NULL
+) STRICT;
+
+INSERT INTO scim_identity_counts (group_id, live)
+SELECT group_id, COUNT(*) FROM scim_identities WHERE state <> 'deleted' GROUP BY group_id;
+
+-- Decrements only update: when a group is deleted its row may be gone
+-- already, and must not come back. The WHERE of the INSERT … SELECT is also
+-- what lets SQLite parse the ON CONFLICT that follows it.
+-- +goose StatementBegin
+CREATE TRIGGER scim_identity_counts_insert AFTER INSERT ON scim_identities
+WHEN NEW.state <> 'deleted'
+BEGIN
+    INSERT INTO scim_identity_counts (group_id, live) VALUES (NEW.group_id, 1)
+        ON CONFLICT (group_id) DO UPDATE SET live = live + 1;
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER scim_identity_counts_update AFTER UPDATE OF state, group_id ON scim_identities
+WHEN (OLD.state <> 'deleted') <> (NEW.state <> 'deleted') OR OLD.group_id <> NEW.group_id
+BEGIN
+    UPDATE scim_identity_counts SET live = live - 1 WHERE group_id = OLD.group_id AND OLD.state <> 'deleted';
+    INSERT INTO scim_identity_counts (group_id, live) SELECT NEW.group_id, 1 WHERE NEW.state <> 'deleted'
+        ON CONFLICT (group_id) DO UPDATE SET live = live + 1;
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER scim_identity_counts_delete AFTER DELETE ON scim_identities
+WHEN OLD.state <> 'deleted'
+BEGIN
+    UPDATE scim_identity_counts SET live = live - 1 WHERE group_id = OLD.group_id;
+END;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP TRIGGER scim_identity_counts_delete;
+DROP TRIGGER scim_identity_counts_update;
+DROP TRIGGER scim_identity_counts_insert;
+DROP TABLE scim_identity_counts;
