@@ -355,8 +355,11 @@ func (q *queries) FindSCIMIdentityForUser(ctx context.Context, groupID, userID i
 // ListSCIMIdentities implements store.SCIMIdentityQueries.
 func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimfilter.Filter, p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
 	const op = "ListSCIMIdentities"
+	// The page's ids come first, from the partial index on (group_id, id)
+	// of the live identities (migration 00004): the rows Offset skips are
+	// index entries, never table rows.
 	l := listing{cols: scimCols, table: "scim_identities", where: []string{"group_id = $1", "state <> 'deleted'"},
-		args: []any{groupID}, key: "id"}
+		args: []any{groupID}, key: "id", keysFirst: true}
 	switch {
 	case f != nil:
 		cond, args, err := q.compileFilter(op, f, l.args)

@@ -61,7 +61,12 @@ CREATE CONSTRAINT TRIGGER scim_identity_counts_delete AFTER DELETE ON scim_ident
     WHEN (OLD.state <> 'deleted')
     EXECUTE FUNCTION scim_identity_counts_apply();
 
+CREATE INDEX scim_identities_live ON scim_identities (group_id, id) WHERE state <> 'deleted';
+DROP INDEX scim_identities_group_id;
+
 -- +goose Down
+CREATE INDEX scim_identities_group_id ON scim_identities (group_id, id);
+DROP INDEX scim_identities_live;
 DROP TRIGGER scim_identity_counts_delete ON scim_identities;
 DROP TRIGGER scim_identity_counts_update ON scim_identities;
 DROP TRIGGER scim_identity_counts_insert ON scim_identities;
