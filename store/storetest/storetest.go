@@ -96,6 +96,7 @@ func suite() []testCase {
 		{"Race/LockGroup", testRaceLockGroup},
 		{"Times", testTimes},
 		{"Paging", testPaging},
+		{"Paging/SCIMChanges", testSCIMPagingChanges},
 		{"Validation", testValidation},
 	}
 }

@@ -19,9 +19,6 @@ type listing struct {
 	args  []any
 	key   string // the column the list is ordered by and AfterID refers to
 	desc  bool   // newest first
-	// count, when set, returns the number of rows of the list, which is
-	// then not counted with COUNT(*) (a total the database keeps).
-	count func() (int, error)
 	// keysFirst selects a page's keys in a subquery of their own, and
 	// only then the rows with those keys: the rows that Offset skips are
 	// then read from an index on (where's columns, key) alone, if one
@@ -106,9 +103,6 @@ func fromStart(p store.Page) bool { return p.Offset <= 0 && p.AfterID <= 0 }
 
 // count returns the number of rows of l.
 func (q *queries) count(ctx context.Context, op string, l listing) (int, error) {
-	if l.count != nil {
-		return l.count()
-	}
 	where := ""
 	if len(l.where) > 0 {
 		where = " WHERE " + strings.Join(l.where, " AND ")

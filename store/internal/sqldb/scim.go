@@ -360,6 +360,9 @@ func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimf
 	// index entries, never table rows.
 	l := listing{cols: scimCols, table: "scim_identities", where: []string{"group_id = $1", "state <> 'deleted'"},
 		args: []any{groupID}, key: "id", keysFirst: true}
+	read := func(query string, args []any) ([]*gatehouse.SCIMIdentity, error) {
+		return q.collectSCIM(ctx, op, q.scimWithEmails(query), args...)
+	}
 	switch {
 	case f != nil:
 		cond, args, err := q.compileFilter(op, f, l.args)
@@ -368,28 +371,68 @@ func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimf
 		}
 		l.where, l.args = append(l.where, cond), args
 	case !q.inTx():
-		// The whole group: its total is the count migration 00004 keeps.
-		// Inside a transaction the rows are counted instead, since
-		// PostgreSQL applies a transaction's own changes to the count only
-		// as it commits.
-		l.count = func() (int, error) { return q.liveSCIMCount(ctx, op, groupID) }
+		return q.listLiveSCIM(ctx, op, l, groupID, p, read)
 	}
-	return listWith(ctx, q, op, l, p, func(query string, args []any) ([]*gatehouse.SCIMIdentity, error) {
-		return q.collectSCIM(ctx, op, q.scimWithEmails(query), args...)
-	})
+	// A filter, or a transaction: the rows are counted. (PostgreSQL
+	// applies a transaction's own changes to the kept count only as it
+	// commits.)
+	return listWith(ctx, q, op, l, p, read)
 }
 
-// liveSCIMCount returns the number of the group's live SCIM identities, as
-// the triggers of migration 00004 keep it in scim_identity_counts: one row
-// per group that ever had one.
-func (q *queries) liveSCIMCount(ctx context.Context, op string, groupID int64) (int, error) {
-	var n int
-	err := q.r.QueryRowContext(ctx, `SELECT live FROM scim_identity_counts WHERE group_id = $1`, groupID).Scan(&n)
+// listLiveSCIM lists a page of the group's whole list of live SCIM
+// identities, l, outside a transaction. The total is the count migration
+// 00004 keeps, and a page that starts at or after where an earlier one
+// ended continues from there (seeks), unless the group's live identities
+// changed since. The count's generation is read before and after the page:
+// when it moved, the page was read from a group that changed, and one read
+// from a remembered place is read again by Offset.
+func (q *queries) listLiveSCIM(ctx context.Context, op string, l listing, groupID int64, p store.Page,
+	read func(query string, args []any) ([]*gatehouse.SCIMIdentity, error)) ([]*gatehouse.SCIMIdentity, int, error) {
+	before, err := q.scimCount(ctx, op, groupID)
+	if err != nil || p.Limit <= 0 {
+		return nil, before.live, err
+	}
+	from, seeking := q.seeks.from(groupID, before.generation, p)
+	list, err := read(page(l, from))
+	if err != nil {
+		return nil, 0, err
+	}
+	after, err := q.scimCount(ctx, op, groupID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if after.generation != before.generation {
+		if seeking {
+			if list, err = read(page(l, p)); err != nil {
+				return nil, 0, err
+			}
+		}
+		return list, after.live, nil
+	}
+	if n := len(list); n > 0 {
+		q.seeks.remember(groupID, before.generation, p, n, list[n-1].ID)
+	}
+	return list, before.live, nil
+}
+
+// scimCount is a group's row of scim_identity_counts.
+type scimCount struct {
+	live       int   // the live SCIM identities
+	generation int64 // goes up with every change of them
+}
+
+// scimCount returns the group's count of live SCIM identities, as the
+// triggers of migration 00004 keep it: a group without a row never had
+// one, and its generation is 0.
+func (q *queries) scimCount(ctx context.Context, op string, groupID int64) (scimCount, error) {
+	var c scimCount
+	err := q.r.QueryRowContext(ctx, `SELECT live, generation FROM scim_identity_counts WHERE group_id = $1`, groupID).
+		Scan(&c.live, &c.generation)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		return scimCount{}, nil
 	}
 	if err != nil {
-		return 0, q.fail(ctx, op, err, nil)
+		return scimCount{}, q.fail(ctx, op, err, nil)
 	}
-	return n, nil
+	return c, nil
 }

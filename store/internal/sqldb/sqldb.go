@@ -105,7 +105,7 @@ func New(cfg Config) *DB {
 	if now == nil {
 		now = time.Now
 	}
-	env := &env{d: cfg.Dialect, now: now, scimLogFloors: &trimFloors{}}
+	env := &env{d: cfg.Dialect, now: now, scimLogFloors: &trimFloors{}, seeks: &seeks{}}
 	var r, w execer = cfg.Reader, cfg.Writer
 	if cfg.CacheStatements {
 		env.readCache, env.writeCache = newStmtCache(cfg.Reader), newStmtCache(cfg.Writer)
@@ -135,6 +135,8 @@ type env struct {
 	batch *batcher
 	// scimLogFloors makes trimming the SCIM request log cheap.
 	scimLogFloors *trimFloors
+	// seeks makes paging through a group's SCIM identities cheap.
+	seeks *seeks
 }
 
 // execer is what *sql.DB and *sql.Tx have in common.

@@ -24,12 +24,13 @@
 LOCK TABLE scim_identities IN SHARE ROW EXCLUSIVE MODE;
 
 CREATE TABLE scim_identity_counts (
-    group_id BIGINT PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
-    live     BIGINT NOT NULL
+    group_id   BIGINT PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
+    live       BIGINT NOT NULL,
+    generation BIGINT NOT NULL
 );
 
-INSERT INTO scim_identity_counts (group_id, live)
-SELECT group_id, COUNT(*) FROM scim_identities WHERE state <> 'deleted' GROUP BY group_id;
+INSERT INTO scim_identity_counts (group_id, live, generation)
+SELECT group_id, COUNT(*), 1 FROM scim_identities WHERE state <> 'deleted' GROUP BY group_id;
 
 -- Decrements only update: when a group is deleted its row may be gone
 -- already, and must not come back.
@@ -37,11 +38,11 @@ SELECT group_id, COUNT(*) FROM scim_identities WHERE state <> 'deleted' GROUP BY
 CREATE FUNCTION scim_identity_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'INSERT' AND OLD.state <> 'deleted' THEN
-        UPDATE scim_identity_counts SET live = live - 1 WHERE group_id = OLD.group_id;
+        UPDATE scim_identity_counts SET live = live - 1, generation = generation + 1 WHERE group_id = OLD.group_id;
     END IF;
     IF TG_OP <> 'DELETE' AND NEW.state <> 'deleted' THEN
-        INSERT INTO scim_identity_counts AS c (group_id, live) VALUES (NEW.group_id, 1)
-            ON CONFLICT (group_id) DO UPDATE SET live = c.live + 1;
+        INSERT INTO scim_identity_counts AS c (group_id, live, generation) VALUES (NEW.group_id, 1, 1)
+            ON CONFLICT (group_id) DO UPDATE SET live = c.live + 1, generation = c.generation + 1;
     END IF;
     RETURN NULL;
 END

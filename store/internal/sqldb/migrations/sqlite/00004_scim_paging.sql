@@ -10,6 +10,11 @@
 --     delete (a user's or group's cascade included). Store code could miss
 --     a path (a cascade, a write added later); a trigger cannot. A group
 --     without a row has no live identity. The row goes with its group.
+--     generation goes up with every one of those changes, so a reader can
+--     tell that the group's live identities, and so their positions in the
+--     list, are the same as when it last looked (the store continues a
+--     read that goes through the group page by page from where its last
+--     page ended, while they are).
 --   * scim_identities_live indexes (group_id, id) of the live identities
 --     only. A page selects its ids from it first and reads only those rows,
 --     so the rows that startIndex skips are index entries: the table is
@@ -21,12 +26,13 @@
 -- +goose Up
 
 CREATE TABLE scim_identity_counts (
-    group_id INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
-    live     INTEGER NOT NULL
+    group_id   INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
+    live       INTEGER NOT NULL,
+    generation INTEGER NOT NULL
 ) STRICT;
 
-INSERT INTO scim_identity_counts (group_id, live)
-SELECT group_id, COUNT(*) FROM scim_identities WHERE state <> 'deleted' GROUP BY group_id;
+INSERT INTO scim_identity_counts (group_id, live, generation)
+SELECT group_id, COUNT(*), 1 FROM scim_identities WHERE state <> 'deleted' GROUP BY group_id;
 
 -- Decrements only update: when a group is deleted its row may be gone
 -- already, and must not come back. The WHERE of the INSERT … SELECT is also
@@ -35,8 +41,8 @@ SELECT group_id, COUNT(*) FROM scim_identities WHERE state <> 'deleted' GROUP BY
 CREATE TRIGGER scim_identity_counts_insert AFTER INSERT ON scim_identities
 WHEN NEW.state <> 'deleted'
 BEGIN
-    INSERT INTO scim_identity_counts (group_id, live) VALUES (NEW.group_id, 1)
-        ON CONFLICT (group_id) DO UPDATE SET live = live + 1;
+    INSERT INTO scim_identity_counts (group_id, live, generation) VALUES (NEW.group_id, 1, 1)
+        ON CONFLICT (group_id) DO UPDATE SET live = live + 1, generation = generation + 1;
 END;
 -- +goose StatementEnd
 
@@ -44,9 +50,10 @@ END;
 CREATE TRIGGER scim_identity_counts_update AFTER UPDATE OF state, group_id ON scim_identities
 WHEN (OLD.state <> 'deleted') <> (NEW.state <> 'deleted') OR OLD.group_id <> NEW.group_id
 BEGIN
-    UPDATE scim_identity_counts SET live = live - 1 WHERE group_id = OLD.group_id AND OLD.state <> 'deleted';
-    INSERT INTO scim_identity_counts (group_id, live) SELECT NEW.group_id, 1 WHERE NEW.state <> 'deleted'
-        ON CONFLICT (group_id) DO UPDATE SET live = live + 1;
+    UPDATE scim_identity_counts SET live = live - 1, generation = generation + 1
+        WHERE group_id = OLD.group_id AND OLD.state <> 'deleted';
+    INSERT INTO scim_identity_counts (group_id, live, generation) SELECT NEW.group_id, 1, 1 WHERE NEW.state <> 'deleted'
+        ON CONFLICT (group_id) DO UPDATE SET live = live + 1, generation = generation + 1;
 END;
 -- +goose StatementEnd
 
@@ -54,7 +61,7 @@ END;
 CREATE TRIGGER scim_identity_counts_delete AFTER DELETE ON scim_identities
 WHEN OLD.state <> 'deleted'
 BEGIN
-    UPDATE scim_identity_counts SET live = live - 1 WHERE group_id = OLD.group_id;
+    UPDATE scim_identity_counts SET live = live - 1, generation = generation + 1 WHERE group_id = OLD.group_id;
 END;
 -- +goose StatementEnd
 
