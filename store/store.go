@@ -217,9 +217,11 @@ type SCIMIdentityQueries interface {
 	// Find methods do. An attribute the identity has no value for (an empty
 	// displayName, an externalId the IdP never sent) matches only ne and
 	// not. Comparisons on emails match when any one email matches; a value
-	// path requires one email to match all of its filter. Invalid when f
-	// holds what scimfilter.Parse never builds (an unfilterable attribute, a
-	// value of the wrong type).
+	// path requires one email to match all of its filter. name.formatted,
+	// which SCIMIdentity has no field for, is the name.formatted of its
+	// Attributes (scim.FormattedName), as Create and Update last wrote
+	// them. Invalid when f holds what scimfilter.Parse never builds (an
+	// unfilterable attribute, a value of the wrong type).
 	ListSCIMIdentities(ctx context.Context, groupID int64, f scimfilter.Filter, p Page) ([]*gatehouse.SCIMIdentity, int, error)
 }
 

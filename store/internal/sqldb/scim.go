@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/canon"
+	"github.com/gatehouse-sso/gatehouse/scim"
 	"github.com/gatehouse-sso/gatehouse/scim/scimfilter"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
@@ -107,17 +108,19 @@ func (q *queries) CreateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdent
 	}
 	return q.atomic(ctx, op, func(q *queries) error {
 		var id int64
+		formatted := scim.FormattedName(s.Attributes)
 		err := q.w.QueryRowContext(ctx, `INSERT INTO scim_identities (scim_id, group_id, user_id, extern_uid, extern_uid_key,
 	external_id_set, user_name, user_name_key, display_name, display_name_key, given_name, given_name_key,
 	family_name, family_name_key, email, email_key, state, previous_role, attributes, version, created_at,
-	updated_at, deleted_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, $20, $20, $21)
+	updated_at, deleted_at, formatted_name, formatted_name_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, $20, $20, $21, $22, $23)
 RETURNING id`,
 			s.SCIMID, s.GroupID, s.UserID, s.ExternUID, canon.Key(s.ExternUID), s.ExternalIDSet,
 			s.UserName, canon.Key(s.UserName), s.DisplayName, canon.Key(s.DisplayName),
 			s.GivenName, canon.Key(s.GivenName), s.FamilyName, canon.Key(s.FamilyName),
 			s.Email, canon.Key(s.Email), string(s.State),
-			nullRole(s.PreviousRole), attributes(s.Attributes), q.t(now), deletedAt).Scan(&id)
+			nullRole(s.PreviousRole), attributes(s.Attributes), q.t(now), deletedAt,
+			formatted, canon.Key(formatted)).Scan(&id)
 		if err != nil {
 			return q.fail(ctx, op, err, scimOnErr(s))
 		}
@@ -172,15 +175,18 @@ func (q *queries) UpdateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdent
 	extern_uid_key = $6, external_id_set = $7, user_name = $8, user_name_key = $9, display_name = $10,
 	display_name_key = $11, given_name = $12, given_name_key = $13, family_name = $14, family_name_key = $15,
 	email = $16, email_key = $17, state = $18, previous_role = $19, attributes = $20, version = version + 1,
-	updated_at = $21, deleted_at = CASE WHEN $22 THEN COALESCE(deleted_at, $21) END
+	updated_at = $21, deleted_at = CASE WHEN $22 THEN COALESCE(deleted_at, $21) END,
+	formatted_name = $23, formatted_name_key = $24
 WHERE group_id = $1 AND id = $2`
+	formatted := scim.FormattedName(s.Attributes)
 	args := []any{s.GroupID, s.ID, s.SCIMID, s.UserID, s.ExternUID, canon.Key(s.ExternUID), s.ExternalIDSet,
 		s.UserName, canon.Key(s.UserName), s.DisplayName, canon.Key(s.DisplayName),
 		s.GivenName, canon.Key(s.GivenName), s.FamilyName, canon.Key(s.FamilyName),
 		s.Email, canon.Key(s.Email), string(s.State), nullRole(s.PreviousRole),
-		attributes(s.Attributes), q.t(now), s.State == gatehouse.IdentityDeleted}
+		attributes(s.Attributes), q.t(now), s.State == gatehouse.IdentityDeleted,
+		formatted, canon.Key(formatted)}
 	if ifVersion > 0 {
-		query += ` AND version = $23`
+		query += ` AND version = $25`
 		args = append(args, ifVersion)
 	}
 	return q.atomic(ctx, op, func(q *queries) error {

@@ -1,12 +1,14 @@
 package sqldbtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/pressly/goose/v3"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/scim/scimfilter"
 	"github.com/gatehouse-sso/gatehouse/store"
 	"github.com/gatehouse-sso/gatehouse/store/internal/sqldb"
 	"github.com/gatehouse-sso/gatehouse/store/storetest"
@@ -36,8 +38,9 @@ func (d Database) migrateDownTo(t *testing.T, version int64) {
 
 // OpenUpgrade writes SCIM identities into d, takes its schema back to
 // version 3, changes states there as the previous release would, and opens
-// d again: migration 00004 must fill in the live count of every group, after
-// which the counts follow every write.
+// d again: migration 00004 must fill in the live count of every group,
+// after which the counts follow every write, and Open the formatted name of
+// every identity (more than one batch of them), which filters then find.
 func OpenUpgrade(t *testing.T, d Database) {
 	t.Helper()
 	ctx := t.Context()
@@ -70,6 +73,7 @@ func OpenUpgrade(t *testing.T, d Database) {
 			name := fmt.Sprintf("%s-%d", g.path, i)
 			si = storetest.MustCreateSCIMIdentity(t, s, grp.ID, storetest.MustCreateManagedUser(t, s, grp.ID, name).ID, name+"@idp")
 			si.State = state
+			si.Attributes = formattedDoc("Name of " + name)
 			must(t, "UpdateSCIMIdentity", s.UpdateSCIMIdentity(ctx, si, 0))
 			if state != gatehouse.IdentityDeleted {
 				live++
@@ -78,6 +82,19 @@ func OpenUpgrade(t *testing.T, d Database) {
 		last = append(last, si)
 		want = append(want, live)
 	}
+	many := storetest.MustCreateGroup(t, s, "many")
+	const manyIdentities = 1100
+	must(t, "InTx(create many)", s.InTx(ctx, func(q store.Queries) error {
+		for i := range manyIdentities {
+			name := fmt.Sprintf("many-%d", i)
+			si := storetest.MustCreateSCIMIdentity(t, q, many.ID, storetest.MustCreateManagedUser(t, q, many.ID, name).ID, name+"@idp")
+			si.Attributes = formattedDoc("Straße " + name)
+			if err := q.UpdateSCIMIdentity(ctx, si, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 	s.Close()
 
 	d.migrateDownTo(t, 3)
@@ -105,6 +122,26 @@ func OpenUpgrade(t *testing.T, d Database) {
 		}
 	}
 	check("after the upgrade")
+	filters := []struct {
+		group  *gatehouse.Group
+		filter string
+		want   int
+	}{
+		{ids[0], `name.formatted sw "NAME OF MIXED-"`, want[0]},
+		{ids[0], `name.formatted eq "name of mixed-1"`, 1},
+		{ids[1], `name.formatted pr`, want[1]},
+		{many, `name.formatted pr`, manyIdentities},
+		{many, `name.formatted eq "STRASSE MANY-1099"`, 1},
+		{many, `name.formatted co "-10"`, 111}, // many-10, many-100 … many-109, many-1000 … many-1099
+	}
+	for _, f := range filters {
+		parsed, err := scimfilter.Parse(f.filter)
+		must(t, "scimfilter.Parse", err)
+		_, total, err := s.ListSCIMIdentities(ctx, f.group.ID, parsed, store.Page{Limit: 0})
+		if err != nil || total != f.want {
+			t.Errorf("ListSCIMIdentities(%s, %s) after the upgrade = total %d, %v; want %d", f.group.Path, f.filter, total, err, f.want)
+		}
+	}
 
 	// The counts follow writes from then on.
 	for i, g := range ids {
@@ -113,4 +150,10 @@ func OpenUpgrade(t *testing.T, d Database) {
 		want[i]++
 	}
 	check("after a create in every group")
+}
+
+// formattedDoc returns a stored user document whose name.formatted is name.
+func formattedDoc(name string) json.RawMessage {
+	doc, _ := json.Marshal(map[string]any{"name": map[string]any{"formatted": name, "givenName": "G"}})
+	return doc
 }

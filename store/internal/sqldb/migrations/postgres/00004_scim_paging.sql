@@ -15,6 +15,9 @@
 -- after the other, in the order of its writes; nothing does so today.)
 -- The same transaction does not see its own changes in the counts until
 -- it commits, which is why the store counts rows inside a transaction.
+--
+-- formatted_name_key is COLLATE "C", like every column a filter compares
+-- (migration 00002).
 
 -- +goose Up
 
@@ -65,7 +68,18 @@ CREATE CONSTRAINT TRIGGER scim_identity_counts_delete AFTER DELETE ON scim_ident
 CREATE INDEX scim_identities_live ON scim_identities (group_id, id) WHERE state <> 'deleted';
 DROP INDEX scim_identities_group_id;
 
+ALTER TABLE scim_identities
+    ADD COLUMN formatted_name TEXT,
+    ADD COLUMN formatted_name_key TEXT COLLATE "C" NOT NULL DEFAULT '';
+CREATE INDEX scim_identities_formatted_name_key ON scim_identities (group_id, formatted_name_key);
+CREATE INDEX scim_identities_formatted_name_unread ON scim_identities (id) WHERE formatted_name IS NULL;
+
 -- +goose Down
+DROP INDEX scim_identities_formatted_name_unread;
+DROP INDEX scim_identities_formatted_name_key;
+ALTER TABLE scim_identities
+    DROP COLUMN formatted_name_key,
+    DROP COLUMN formatted_name;
 CREATE INDEX scim_identities_group_id ON scim_identities (group_id, id);
 DROP INDEX scim_identities_live;
 DROP TRIGGER scim_identity_counts_delete ON scim_identities;

@@ -22,6 +22,15 @@
 --     replaces scim_identities_group_id (the same columns over every row),
 --     which nothing needs any more: every query of a group's identities
 --     but those by user (scim_identities_user_key) asks for live ones.
+--   * name.formatted becomes filterable, like name.givenName:
+--     formatted_name is the name.formatted of the identity's stored
+--     document (scim.FormattedName, which the store reads on every write)
+--     and formatted_name_key its canonical key, indexed after group_id.
+--     SQL has no canon.Key, so the rows already there keep a NULL
+--     formatted_name, which a partial index finds, until a store opens the
+--     database: sqldb.Migrate then fills both columns from each row's
+--     document (and again for rows that a previous release writes during
+--     a rolling upgrade, at the next start).
 
 -- +goose Up
 
@@ -68,7 +77,16 @@ END;
 CREATE INDEX scim_identities_live ON scim_identities (group_id, id) WHERE state <> 'deleted';
 DROP INDEX scim_identities_group_id;
 
+ALTER TABLE scim_identities ADD COLUMN formatted_name TEXT;
+ALTER TABLE scim_identities ADD COLUMN formatted_name_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX scim_identities_formatted_name_key ON scim_identities (group_id, formatted_name_key);
+CREATE INDEX scim_identities_formatted_name_unread ON scim_identities (id) WHERE formatted_name IS NULL;
+
 -- +goose Down
+DROP INDEX scim_identities_formatted_name_unread;
+DROP INDEX scim_identities_formatted_name_key;
+ALTER TABLE scim_identities DROP COLUMN formatted_name_key;
+ALTER TABLE scim_identities DROP COLUMN formatted_name;
 CREATE INDEX scim_identities_group_id ON scim_identities (group_id, id);
 DROP INDEX scim_identities_live;
 DROP TRIGGER scim_identity_counts_delete;
