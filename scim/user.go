@@ -160,6 +160,21 @@ func newUser(c *readResult) *UserDoc {
 	return u
 }
 
+// FormattedName returns the name.formatted of a stored user document — the
+// JSON of a UserDoc's Doc, as a store keeps it — exactly as
+// UserDoc.Formatted reads it: "" when the document has none, when it is not
+// a string, or when doc is not a JSON object. Stores use it to index the
+// formatted name for filters without a field of its own.
+func FormattedName(doc []byte) string {
+	var top, name map[string]json.RawMessage
+	var formatted string
+	if json.Unmarshal(doc, &top) != nil || json.Unmarshal(top["name"], &name) != nil ||
+		json.Unmarshal(name["formatted"], &formatted) != nil {
+		return ""
+	}
+	return formatted
+}
+
 // AccountEmail chooses the email address of the user's account (behaviour
 // decision 27): among the emails whose value is a bare address of at most
 // 254 bytes (name@example.com, no display name, surrounding spaces

@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -511,6 +512,77 @@ func TestUserFromDoc(t *testing.T) {
 	}
 	if _, err := scim.UserFromDoc(decode(t, `{"displayName":"x"}`)); err == nil {
 		t.Errorf("UserFromDoc without userName succeeded")
+	}
+}
+
+// TestFormattedName checks that FormattedName reads from a stored document
+// the name.formatted that UserDoc.Formatted holds, for every real body and
+// for one that spells the names in other letter cases, and "" from documents
+// without one.
+func TestFormattedName(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "users", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, f := range files {
+		name := filepath.Base(f)
+		if strings.HasSuffix(name, ".golden.json") || strings.HasSuffix(name, ".error.json") {
+			continue
+		}
+		u, err := scim.ParseUser(readFixture(t, name))
+		if err != nil {
+			t.Fatalf("ParseUser(%s) error: %v", name, err)
+		}
+		doc, err := json.Marshal(u.Doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := scim.FormattedName(doc); got != u.Formatted {
+			t.Errorf("FormattedName(the stored document of %s) = %q, want %q", name, got, u.Formatted)
+		}
+		if u.Formatted != "" {
+			seen++
+		}
+	}
+	u, err := scim.ParseUser([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u",
+		"NAME":{"Formatted":"Dr. Ana Lima"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := json.Marshal(u.Doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := scim.FormattedName(doc); got != "Dr. Ana Lima" || u.Formatted != got {
+		t.Errorf("FormattedName(the stored document of NAME.Formatted) = %q, UserDoc.Formatted = %q, want both %q", got, u.Formatted, "Dr. Ana Lima")
+	}
+	if seen < 3 {
+		t.Errorf("%d fixtures have a name.formatted, want at least 3", seen)
+	}
+
+	tests := []struct {
+		doc, want string
+	}{
+		{`{"userName":"u","name":{"formatted":"Ms. Barbara J Jensen III","givenName":"Barbara"}}`, "Ms. Barbara J Jensen III"},
+		{`{"name":{"formatted":"\u00dcnal \"Q\" \u00d6zt\u00fcrk"}}`, `Ünal "Q" Öztürk`},
+		{`{"name":{"formatted":""}}`, ""},
+		{`{"name":{"givenName":"Barbara"}}`, ""},
+		{`{"name":{"formatted":5}}`, ""},
+		{`{"name":{"formatted":null}}`, ""},
+		{`{"name":"Barbara"}`, ""},
+		{`{"name":null}`, ""},
+		{`{"formatted":"top level"}`, ""},
+		{`{"Name":{"Formatted":"not canonical"}}`, ""},
+		{`{}`, ""},
+		{`null`, ""},
+		{``, ""},
+		{`{"name":`, ""},
+	}
+	for _, tt := range tests {
+		if got := scim.FormattedName([]byte(tt.doc)); got != tt.want {
+			t.Errorf("FormattedName(%s) = %q, want %q", tt.doc, got, tt.want)
+		}
 	}
 }
 

@@ -206,7 +206,9 @@ type SCIMIdentityQueries interface {
 	FindSCIMIdentityForUser(ctx context.Context, groupID, userID int64, includeDeleted bool) (*gatehouse.SCIMIdentity, error)
 	// ListSCIMIdentities returns a page of the group's live identities that
 	// match f, in id order, and the total count of those that match. A nil f
-	// matches every live identity; deleted identities never match.
+	// matches every live identity; deleted identities never match. Without
+	// a filter the total is a count the database keeps with every write,
+	// so it costs the same in a group of any size.
 	//
 	// The filter runs in the database, on indexed columns; it never loads
 	// the group's identities into memory. Comparisons follow each
@@ -215,9 +217,11 @@ type SCIMIdentityQueries interface {
 	// Find methods do. An attribute the identity has no value for (an empty
 	// displayName, an externalId the IdP never sent) matches only ne and
 	// not. Comparisons on emails match when any one email matches; a value
-	// path requires one email to match all of its filter. Invalid when f
-	// holds what scimfilter.Parse never builds (an unfilterable attribute, a
-	// value of the wrong type).
+	// path requires one email to match all of its filter. name.formatted,
+	// which SCIMIdentity has no field for, is the name.formatted of its
+	// Attributes (scim.FormattedName), as Create and Update last wrote
+	// them. Invalid when f holds what scimfilter.Parse never builds (an
+	// unfilterable attribute, a value of the wrong type).
 	ListSCIMIdentities(ctx context.Context, groupID int64, f scimfilter.Filter, p Page) ([]*gatehouse.SCIMIdentity, int, error)
 
 	// CreateSCIMUser writes, as one atomic write, what provisioning

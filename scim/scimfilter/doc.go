@@ -27,10 +27,11 @@
 // # Attributes and values
 //
 // The filterable attributes are those Filterable returns: id, externalId,
-// userName, displayName, name.givenName, name.familyName, emails.value,
-// emails.type, emails.primary, active, meta.created and meta.lastModified. A
-// bare "emails" means emails.value. Any other attribute — title,
-// phoneNumbers.value, an enterprise extension attribute such as
+// userName, displayName, name.givenName, name.familyName, name.formatted,
+// emails.value, emails.type, emails.primary, active, meta.created and
+// meta.lastModified. A bare "emails" means emails.value. Any other
+// attribute — title, name.middleName, phoneNumbers.value, an enterprise
+// extension attribute such as
 // urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department, a
 // name nobody knows — is an invalidFilter error that names it and lists the
 // filterable ones.

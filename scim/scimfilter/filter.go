@@ -20,8 +20,7 @@ type Filter interface {
 // keep their full path inside a value path too.
 type Attr string
 
-// The filterable attributes (behaviour.md decision 2). name.formatted is not
-// among them: Gatehouse keeps no formatted name to compare.
+// The filterable attributes (behaviour.md decision 2).
 const (
 	ID           Attr = "id"
 	ExternalID   Attr = "externalId"
@@ -29,6 +28,7 @@ const (
 	DisplayName  Attr = "displayName"
 	GivenName    Attr = "name.givenName"
 	FamilyName   Attr = "name.familyName"
+	Formatted    Attr = "name.formatted"
 	EmailValue   Attr = "emails.value"
 	EmailType    Attr = "emails.type"
 	EmailPrimary Attr = "emails.primary"
@@ -57,6 +57,7 @@ var attrs = map[Attr]attrInfo{
 	DisplayName:  {scim.String, false},
 	GivenName:    {scim.String, false},
 	FamilyName:   {scim.String, false},
+	Formatted:    {scim.String, false},
 	EmailValue:   {scim.String, false},
 	EmailType:    {scim.String, false},
 	EmailPrimary: {scim.Boolean, false},
@@ -67,7 +68,7 @@ var attrs = map[Attr]attrInfo{
 
 // filterable lists the filterable attributes in the order error details and
 // documentation name them.
-var filterable = []Attr{ID, ExternalID, UserName, DisplayName, GivenName, FamilyName,
+var filterable = []Attr{ID, ExternalID, UserName, DisplayName, GivenName, FamilyName, Formatted,
 	EmailValue, EmailType, EmailPrimary, Active, Created, LastModified}
 
 // Filterable returns the filterable attributes, for documentation and

@@ -99,7 +99,7 @@ func parseTokens(toks []token) (Filter, error) {
 // names, lower-cased.
 var simpleAttrs = map[string]Attr{
 	"id": ID, "externalid": ExternalID, "username": UserName, "displayname": DisplayName,
-	"name.givenname": GivenName, "name.familyname": FamilyName,
+	"name.givenname": GivenName, "name.familyname": FamilyName, "name.formatted": Formatted,
 	"emails": EmailValue, "emails.value": EmailValue, "emails.type": EmailType,
 }
 

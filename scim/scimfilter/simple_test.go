@@ -22,6 +22,7 @@ func TestSimpleMatchesGeneral(t *testing.T) {
 		{`emails.value eq "a@b.c"`, true},
 		{`emails.type eq "work"`, true},
 		{`name.givenName eq "Barbara"`, true},
+		{`name.formatted eq "Ms. Barbara J Jensen III"`, true},
 		{`userName eq "quote \" inside"`, true},
 		{`userName eq "\u00fcnal"`, true},
 		{`userName eq ""`, true},

@@ -7,8 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/store"
+	"github.com/gatehouse-sso/gatehouse/store/internal/sqldb"
 	"github.com/gatehouse-sso/gatehouse/store/internal/sqldb/sqldbtest"
 	"github.com/gatehouse-sso/gatehouse/store/pgstore"
 	"github.com/gatehouse-sso/gatehouse/store/pgstore/pgstoretest"
@@ -102,6 +105,10 @@ func TestOpenNewerSchema(t *testing.T) {
 	sqldbtest.OpenNewerSchema(t, database(t))
 }
 
+func TestOpenUpgrade(t *testing.T) {
+	sqldbtest.OpenUpgrade(t, database(t))
+}
+
 func TestStats(t *testing.T) {
 	s := pgstoretest.Open(t)
 	if got := s.Stats(); len(got) != 1 {
@@ -118,6 +125,8 @@ func database(t *testing.T) sqldbtest.Database {
 		Open: func(ctx context.Context, logger *slog.Logger) (store.Store, error) {
 			return pgstore.Open(ctx, dsn, pgstore.Options{Logger: logger})
 		},
-		SQL: func() (*sql.DB, error) { return sql.Open("pgx", dsn) }, // pgx's stdlib driver, which pgstore registers
+		SQL:     func() (*sql.DB, error) { return sql.Open("pgx", dsn) }, // pgx's stdlib driver, which pgstore registers
+		Dialect: goose.DialectPostgres,
+		Dir:     sqldb.PostgresDir,
 	}
 }

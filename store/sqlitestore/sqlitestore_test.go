@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/store"
+	"github.com/gatehouse-sso/gatehouse/store/internal/sqldb"
 	"github.com/gatehouse-sso/gatehouse/store/internal/sqldb/sqldbtest"
 	"github.com/gatehouse-sso/gatehouse/store/sqlitestore"
 	"github.com/gatehouse-sso/gatehouse/store/sqlitestore/sqlitestoretest"
@@ -51,6 +54,10 @@ func TestOpenNewerSchema(t *testing.T) {
 	sqldbtest.OpenNewerSchema(t, database(t))
 }
 
+func TestOpenUpgrade(t *testing.T) {
+	sqldbtest.OpenUpgrade(t, database(t))
+}
+
 // database returns a new database file for sqldbtest's checks of Open.
 func database(t *testing.T) sqldbtest.Database {
 	path := sqlitestoretest.Path(t)
@@ -58,7 +65,9 @@ func database(t *testing.T) sqldbtest.Database {
 		Open: func(ctx context.Context, logger *slog.Logger) (store.Store, error) {
 			return sqlitestore.Open(ctx, path, sqlitestore.Options{Logger: logger})
 		},
-		SQL: func() (*sql.DB, error) { return sql.Open("sqlite", "file:"+path) },
+		SQL:     func() (*sql.DB, error) { return sql.Open("sqlite", "file:"+path) },
+		Dialect: goose.DialectSQLite3,
+		Dir:     sqldb.SQLiteDir,
 	}
 }
 

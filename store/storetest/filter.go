@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -122,10 +123,14 @@ type filterFixture struct {
 //
 //	alice  active, externalId ext-alice, two emails (work primary, home)
 //	unal   active, no externalId (extern_uid follows userName), Unicode names
-//	bob    inactive, no displayName, one email of type other; modified last
+//	bob    inactive, no displayName, one email of type other, no
+//	       name.formatted; modified last
 //	carol  pending link (active), LIKE metacharacters in userName and
-//	       displayName, no emails, no familyName
-//	dave   deleted, alice's displayName and work email
+//	       displayName, a sharp s in name.formatted, no emails, no
+//	       familyName
+//	dave   deleted, alice's displayName, name.formatted and work email
+//
+// name.formatted is in each identity's Attributes, the stored document.
 func newFilterFixture(t *testing.T, s store.Store) *filterFixture {
 	ctx := t.Context()
 	fx := &filterFixture{group: MustCreateGroup(t, s, "acme"), ids: map[string]*gatehouse.SCIMIdentity{}}
@@ -143,33 +148,40 @@ func newFilterFixture(t *testing.T, s store.Store) *filterFixture {
 	work := func(v string, primary bool) gatehouse.SCIMEmail {
 		return gatehouse.SCIMEmail{Value: v, Type: "work", Primary: primary}
 	}
+	alicesName := json.RawMessage(`{"userName":"alice@example.com","name":{"formatted":"Ms. Alice Q. Example","givenName":"Alice"}}`)
 	fx.ids["alice"] = add(fx.group, "alice", gatehouse.SCIMIdentity{
 		UserName: "alice@example.com", ExternUID: "ext-alice", ExternalIDSet: true,
 		DisplayName: "Alice Example", GivenName: "Alice", FamilyName: "Example",
-		Emails: []gatehouse.SCIMEmail{work("alice@example.com", true), {Value: "alice@home.example", Type: "home"}},
+		Emails:     []gatehouse.SCIMEmail{work("alice@example.com", true), {Value: "alice@home.example", Type: "home"}},
+		Attributes: alicesName,
 	})
 	fx.ids["unal"] = add(fx.group, "unal", gatehouse.SCIMIdentity{
 		UserName: "ünal@example.com", DisplayName: "Ünal Öztürk", GivenName: "Ünal", FamilyName: "Öztürk",
-		Emails: []gatehouse.SCIMEmail{work("Ünal@Example.COM", true)},
+		Emails:     []gatehouse.SCIMEmail{work("Ünal@Example.COM", true)},
+		Attributes: json.RawMessage(`{"name":{"formatted":"Dr. Ünal Öztürk","familyName":"Öztürk"},"title":"Dr."}`),
 	})
 	fx.ids["bob"] = add(fx.group, "bob", gatehouse.SCIMIdentity{
 		UserName: "bob@example.org", ExternUID: "EXT-BOB", ExternalIDSet: true, GivenName: "Bob", FamilyName: "Builder",
-		Emails: []gatehouse.SCIMEmail{{Value: "bob@example.org", Type: "other"}},
+		Emails:     []gatehouse.SCIMEmail{{Value: "bob@example.org", Type: "other"}},
+		Attributes: json.RawMessage(`{"name":{"givenName":"Bob","familyName":"Builder"},"displayName":"Bob the Builder"}`),
 	})
 	fx.ids["carol"] = add(fx.group, "carol", gatehouse.SCIMIdentity{
 		UserName: "carol%_x@example.org", ExternUID: "ext-carol", ExternalIDSet: true,
 		DisplayName: "100% carol_x", GivenName: "Carol",
+		Attributes: json.RawMessage(`{"name":{"formatted":"Carol Straße"}}`),
 	})
 	fx.ids["dave"] = add(fx.group, "dave", gatehouse.SCIMIdentity{
 		UserName: "dave@example.com", ExternUID: "ext-dave", ExternalIDSet: true,
 		DisplayName: "Alice Example", GivenName: "Alice",
-		Emails: []gatehouse.SCIMEmail{work("alice@example.com", true)},
+		Emails:     []gatehouse.SCIMEmail{work("alice@example.com", true)},
+		Attributes: alicesName,
 	})
 	other := MustCreateGroup(t, s, "other")
 	fx.ids["other"] = add(other, "other-alice", gatehouse.SCIMIdentity{
 		UserName: "alice@example.com", ExternUID: "ext-alice", ExternalIDSet: true,
 		DisplayName: "Alice Example", GivenName: "Alice", FamilyName: "Example",
-		Emails: []gatehouse.SCIMEmail{work("alice@example.com", true)},
+		Emails:     []gatehouse.SCIMEmail{work("alice@example.com", true)},
+		Attributes: alicesName,
 	})
 	// The states change after every identity exists, bob's last, so that
 	// he alone was modified after carol.
@@ -309,6 +321,25 @@ func testSCIMIdentityFilter(t *testing.T, s store.Store) {
 		{`name.familyName pr`, []string{"alice", "unal", "bob"}},
 		{`name.familyName ne "builder"`, []string{"alice", "unal", "carol"}},
 		{`name.FamilyName eq Example and (emails.Value co example.com or emails.Value co example.org)`, []string{"alice"}},
+
+		// name.formatted: from the stored document; bob's has none.
+		{`name.formatted eq "ms. alice q. example"`, []string{"alice"}},
+		{`NAME.FORMATTED eq "MS. ALICE Q. EXAMPLE"`, []string{"alice"}},
+		{`urn:ietf:params:scim:schemas:core:2.0:User:name.formatted eq "Ms. Alice Q. Example"`, []string{"alice"}},
+		{`name.formatted eq "Alice Example"`, nil},
+		{`name.formatted eq "DR. ÜNAL ÖZTÜRK"`, []string{"unal"}},
+		{"name.formatted eq \"dr. U\u0308nal O\u0308ztu\u0308rk\"", []string{"unal"}},
+		{`name.formatted co "STRASSE"`, []string{"carol"}},
+		{`name.formatted ew "straße"`, []string{"carol"}},
+		{`name.formatted sw "DR."`, []string{"unal"}},
+		{`name.formatted co "q."`, []string{"alice"}},
+		{`name.formatted gt "d"`, []string{"alice", "unal"}},
+		{`name.formatted lt "d"`, []string{"carol"}},
+		{`name.formatted ne "ms. alice q. example"`, []string{"unal", "bob", "carol"}},
+		{`name.formatted pr`, []string{"alice", "unal", "carol"}},
+		{`not (name.formatted pr)`, []string{"bob"}},
+		{`name.formatted eq ""`, nil},
+		{`name.givenName eq "alice" and name.formatted co "Q."`, []string{"alice"}},
 
 		// emails: any one element matches.
 		{`emails.value eq "ALICE@HOME.EXAMPLE"`, []string{"alice"}},
@@ -452,6 +483,7 @@ func testSCIMIdentityFilterScope(t *testing.T, s store.Store) {
 		`emails.value eq "alice@example.com"`,
 		`emails[type eq "work"].value eq "alice@example.com"`,
 		`name.givenName eq "alice" and emails.primary eq true`,
+		`name.formatted eq "Ms. Alice Q. Example"`,
 	} {
 		f, err := scimfilter.Parse(filter)
 		must(t, "scimfilter.Parse", err)
@@ -499,6 +531,33 @@ func testSCIMIdentityFilterScope(t *testing.T, s store.Store) {
 	got, total, err := s.ListSCIMIdentities(ctx, fx.group.ID, deepNot(scimfilter.MaxDepth*2), store.Page{Limit: 10})
 	wantIDs(t, "ListSCIMIdentities(not nested 16 times)", got, err, scimID, want)
 	wantTotal(t, "ListSCIMIdentities(not nested 16 times)", total, len(want))
+
+	// name.formatted follows the document an update writes.
+	for _, c := range []struct {
+		name  string
+		attrs json.RawMessage
+		want  map[string][]string // filter: names
+	}{
+		{"a new name.formatted", json.RawMessage(`{"name":{"formatted":"Ünal Q. Öztürk"}}`), map[string][]string{
+			`name.formatted eq "ünal q. öztürk"`: {"unal"}, `name.formatted sw "Dr."`: nil,
+		}},
+		{"no name.formatted", json.RawMessage(`{"name":{"givenName":"Ünal"}}`), map[string][]string{
+			`name.formatted pr`: {"alice", "carol"}, `name.formatted co "Ünal"`: nil,
+		}},
+		{"no document", nil, map[string][]string{`name.formatted pr`: {"alice", "carol"}}},
+		{"name.formatted again", json.RawMessage(`{"name":{"formatted":"Ünal"}}`), map[string][]string{
+			`name.formatted pr`: {"alice", "unal", "carol"}, `name.formatted eq "ÜNAL"`: {"unal"},
+		}},
+	} {
+		unal := fx.ids["unal"]
+		unal.Attributes = c.attrs
+		must(t, "UpdateSCIMIdentity(unal, "+c.name+")", s.UpdateSCIMIdentity(ctx, unal, 0))
+		for filter, want := range c.want {
+			f, err := scimfilter.Parse(filter)
+			must(t, "scimfilter.Parse", err)
+			checkFilter(t, s, fx, fx.group.ID, f, filter+" after an update to "+c.name, want)
+		}
+	}
 }
 
 // deepNot returns userName pr under n nots.

@@ -20,7 +20,8 @@ func newSCIMUser(groupID int64, name string) *store.NewSCIMUser {
 		{Value: name + "@work.example", Type: "work", Primary: true},
 		{Value: name + "@home.example", Type: "home"},
 	}
-	si.Attributes = json.RawMessage(`{"userName":"` + name + `","urn:example:ext":{"team":"core"}}`)
+	si.Attributes = json.RawMessage(`{"userName":"` + name + `","name":{"formatted":"Formatted ` + name +
+		`"},"urn:example:ext":{"team":"core"}}`)
 	return &store.NewSCIMUser{
 		User:     newManaged(groupID, name, name+"@work.example", name+"@alt.example"),
 		Identity: &gatehouse.Identity{GroupID: groupID, ExternUID: name, State: gatehouse.IdentityActive},
@@ -81,6 +82,15 @@ func testCreateSCIMUser(t *testing.T, s store.Store) {
 	want := fmt.Sprintf(`{"role":"developer","big":9007199254740993,"user_id":%d}`, id)
 	if !jsonEqual(events[0].Detail, json.RawMessage(want)) {
 		t.Errorf("audit detail = %s, want %s", events[0].Detail, want)
+	}
+
+	// The identity is found by every key it was written with, the
+	// formatted name included.
+	for _, filter := range []string{`userName eq "ALICE"`, `externalId eq "alice"`, `name.formatted eq "formatted alice"`,
+		`emails.value eq "alice@home.example"`, `displayName sw "display"`} {
+		list, total, err := s.ListSCIMIdentities(ctx, g.ID, mustParseFilter(t, filter), store.Page{Limit: 10})
+		wantIDs(t, "ListSCIMIdentities("+filter+")", list, err, scimID, []int64{n.SCIM.ID})
+		wantTotal(t, "ListSCIMIdentities("+filter+")", total, 1)
 	}
 
 	// A second user of the group writes rows of its own.

@@ -155,3 +155,80 @@ func checkPaging[T any](t *testing.T, op string, want []int64, list func(store.P
 		t.Errorf("%s walked by AfterID = %v, want %v", op, walked, want)
 	}
 }
+
+// testSCIMPagingChanges reads a group's SCIM identities page by page, as an
+// IdP does (Offset 0, 3, 6, …), and changes the group between two pages of
+// a read: every page must hold the rows at its positions in the group as
+// it is when the page is read, and the total its size then. A store that
+// continues a read from where its previous page ended must notice every
+// change that moves rows: deletes and undeletes before that place, and a
+// delete and a create that leave the total as it was.
+func testSCIMPagingChanges(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	g := MustCreateGroup(t, s, "acme")
+	const size = 3
+	n := 0
+	var all []*gatehouse.SCIMIdentity // in list order, deleted ones included
+	create := func() {
+		n++
+		name := fmt.Sprintf("user%d", n)
+		all = append(all, MustCreateSCIMIdentity(t, s, g.ID, MustCreateManagedUser(t, s, g.ID, name).ID, name+"@idp"))
+	}
+	set := func(k int, state gatehouse.IdentityState) {
+		all[k].State = state
+		must(t, fmt.Sprintf("UpdateSCIMIdentity(%s, %s)", all[k].UserName, state), s.UpdateSCIMIdentity(ctx, all[k], 0))
+	}
+	for range 12 {
+		create()
+	}
+	live := func() []int64 {
+		var ids []int64
+		for _, si := range all {
+			if si.State != gatehouse.IdentityDeleted {
+				ids = append(ids, si.ID)
+			}
+		}
+		return ids
+	}
+	// read reads the pages from offset from on, up to before.
+	read := func(when string, from, before int) {
+		t.Helper()
+		want := live()
+		for off := from; off < before; off += size {
+			p := store.Page{Offset: off, Limit: size}
+			op := fmt.Sprintf("ListSCIMIdentities(%+v) %s", p, when)
+			rows, total, err := s.ListSCIMIdentities(ctx, g.ID, nil, p)
+			wantIDs(t, op, rows, err, scimID, want[min(off, len(want)):min(off+size, len(want))])
+			if err == nil {
+				wantTotal(t, op, total, len(want))
+			}
+		}
+	}
+	read("of a new read", 0, 15)
+	read("of a second read", 0, 15)
+
+	for _, c := range []struct {
+		name   string
+		change func()
+	}{
+		{"delete a row before the next page", func() { set(1, gatehouse.IdentityDeleted) }},
+		{"undelete it", func() { set(1, gatehouse.IdentityActive) }},
+		{"deactivate a row before the next page", func() { set(2, gatehouse.IdentityInactive) }},
+		{"delete a row of the next page", func() { set(6, gatehouse.IdentityDeleted) }},
+		{"delete a row after the next page", func() { set(10, gatehouse.IdentityDeleted) }},
+		{"create a row", create},
+		{"delete a row before the next page and create one", func() { set(0, gatehouse.IdentityDeleted); create() }},
+		{"delete the row the last page ended with", func() { set(5, gatehouse.IdentityDeleted) }},
+		{"undelete rows before the next page and delete as many after", func() {
+			set(0, gatehouse.IdentityActive)
+			set(5, gatehouse.IdentityActive)
+			set(11, gatehouse.IdentityDeleted)
+			set(12, gatehouse.IdentityDeleted)
+		}},
+	} {
+		read("before: "+c.name, 0, 6)
+		c.change()
+		read("after: "+c.name, 6, 18)
+		read("of the next read after: "+c.name, 0, 18)
+	}
+}

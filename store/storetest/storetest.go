@@ -16,9 +16,10 @@
 // another group's rows; that transactions land whole or not at all; that
 // concurrent creates of the same row leave exactly one; that SCIM filters
 // match by each attribute's rules, within one group; that times come back in
-// UTC with microsecond precision; that paging is stable and totals exact; and
-// that invalid values are refused with Invalid and write nothing. Every
-// failure is checked for its precise gatehouse error kind.
+// UTC with microsecond precision; that paging is stable and totals exact,
+// through every change, rollback and concurrent create; and that invalid
+// values are refused with Invalid and write nothing. Every failure is
+// checked for its precise gatehouse error kind.
 //
 // The Must helpers (MustCreateUser, MustCreateGroup and the like) set up rows
 // for other packages' tests.
@@ -74,6 +75,7 @@ func suite() []testCase {
 		{"SCIMIdentity/Unique", testSCIMIdentityUnique},
 		{"SCIMIdentity/Deleted", testSCIMIdentityDeleted},
 		{"SCIMIdentity/Emails", testSCIMIdentityEmails},
+		{"SCIMIdentity/Total", testSCIMIdentityTotal},
 		{"SCIMIdentity/Filter", testSCIMIdentityFilter},
 		{"SCIMIdentity/FilterScope", testSCIMIdentityFilterScope},
 		{"SCIMUser/Create", testCreateSCIMUser},
@@ -93,10 +95,12 @@ func suite() []testCase {
 		{"Tx/ConflictRollsBack", testTxConflictRollsBack},
 		{"Tx/ConcurrentMixed", testTxConcurrentMixed},
 		{"Race/SCIMIdentity", testRaceSCIMIdentity},
+		{"Race/SCIMIdentityTotal", testRaceSCIMIdentityTotal},
 		{"Race/Username", testRaceUsername},
 		{"Race/LockGroup", testRaceLockGroup},
 		{"Times", testTimes},
 		{"Paging", testPaging},
+		{"Paging/SCIMChanges", testSCIMPagingChanges},
 		{"Validation", testValidation},
 	}
 }

@@ -22,6 +22,8 @@ import (
 //	displayName        display_name_key
 //	name.givenName     given_name_key
 //	name.familyName    family_name_key
+//	name.formatted     formatted_name_key (of the stored document's
+//	                   name.formatted, scim.FormattedName)
 //	emails.*           value_key, type_key, is_primary of scim_identity_emails,
 //	                   through scim_identities.id IN (SELECT identity_id …)
 //	active             state: true is active or pending_link, false inactive
@@ -169,6 +171,7 @@ var columns = map[scimfilter.Attr]column{
 	scimfilter.DisplayName:  {name: "display_name_key", present: "display_name_key <> ''"},
 	scimfilter.GivenName:    {name: "given_name_key", present: "given_name_key <> ''"},
 	scimfilter.FamilyName:   {name: "family_name_key", present: "family_name_key <> ''"},
+	scimfilter.Formatted:    {name: "formatted_name_key", present: "formatted_name_key <> ''"},
 	scimfilter.EmailValue:   {name: "e.value_key", present: "e.value_key <> ''"},
 	scimfilter.EmailType:    {name: "e.type_key", present: "e.type_key <> ''"},
 	scimfilter.Created:      {name: "created_at"},

@@ -22,6 +22,11 @@ type listing struct {
 	// adHoc marks a where built from a client's filter: its queries run
 	// with the dialect's AdHocArgs.
 	adHoc bool
+	// keysFirst selects a page's keys in a subquery of their own, and
+	// only then the rows with those keys: the rows that Offset skips are
+	// then read from an index on (where's columns, key) alone, if one
+	// exists, and never from the table.
+	keysFirst bool
 }
 
 // runArgs returns the arguments to run a query of l with: args, led by
@@ -134,16 +139,19 @@ func page(l listing, p store.Page) (string, []any) {
 		args = append(args[:len(args):len(args)], p.AfterID)
 		conds = append(conds[:len(conds):len(conds)], fmt.Sprintf("%s %s $%d", l.key, cmp, len(args)))
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT %s FROM %s", l.cols, l.table)
-	if len(conds) > 0 {
-		b.WriteString(" WHERE " + strings.Join(conds, " AND "))
-	}
 	order := "ASC"
 	if l.desc {
 		order = "DESC"
 	}
 	args = append(args[:len(args):len(args)], limit, offset)
-	fmt.Fprintf(&b, " ORDER BY %s %s LIMIT $%d OFFSET $%d", l.key, order, len(args)-1, len(args))
-	return b.String(), args
+	window := fmt.Sprintf(" ORDER BY %s %s LIMIT $%d OFFSET $%d", l.key, order, len(args)-1, len(args))
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	if l.keysFirst {
+		return fmt.Sprintf("SELECT %s FROM %s WHERE %s IN (SELECT %s FROM %s%s%s) ORDER BY %s %s",
+			l.cols, l.table, l.key, l.key, l.table, where, window, l.key, order), args
+	}
+	return fmt.Sprintf("SELECT %s FROM %s%s%s", l.cols, l.table, where, window), args
 }

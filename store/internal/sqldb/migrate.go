@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/gatehouse-sso/gatehouse/canon"
+	"github.com/gatehouse-sso/gatehouse/scim"
 )
 
 // migrationFiles holds one directory of goose SQL migrations per database.
@@ -63,6 +67,9 @@ const upAttempts = 10
 // A database newer than the binary (a later release has migrated it, and
 // this one runs beside it during a rolling upgrade) is logged as a warning
 // and accepted: migrations only ever add what older code can ignore.
+//
+// Then Migrate does what SQL cannot: it fills in the formatted names of SCIM
+// identities that have none yet (fillFormattedNames).
 func Migrate(ctx context.Context, cfg MigrateConfig) (known int64, err error) {
 	fsys, err := Migrations(cfg.Dir)
 	if err != nil {
@@ -115,9 +122,76 @@ func Migrate(ctx context.Context, cfg MigrateConfig) (known int64, err error) {
 	if err != nil {
 		return known, fmt.Errorf("read the schema version: %w", err)
 	}
+	if err := fillFormattedNames(ctx, cfg.DB); err != nil {
+		return known, fmt.Errorf("fill in the formatted names of SCIM identities: %w", err)
+	}
 	if current > known {
 		logger.WarnContext(ctx, "the database schema is newer than this binary; continuing, as during a rolling upgrade",
 			"schema_version", current, "known_version", known)
 	}
 	return known, nil
+}
+
+// fillBatch is how many rows one statement of fillFormattedNames reads or
+// writes.
+const fillBatch = 500
+
+// fillFormattedNames gives every SCIM identity whose formatted_name is NULL
+// (written before migration 00004, or since by a release before it) the
+// name.formatted of its stored document and its canonical key, which SQL
+// cannot compute. It reads the rows in id order through the partial index
+// on them, so that once none is left it costs one index probe. A row is
+// written only while its version is the one read, so a concurrent update
+// keeps what it wrote (and a row whose update came from a previous release
+// is filled in at the next start). Several processes may run it at once.
+func fillFormattedNames(ctx context.Context, db *sql.DB) error {
+	type row struct {
+		id, version int64
+		doc         string
+	}
+	for after := int64(0); ; {
+		rows, err := db.QueryContext(ctx, `SELECT id, version, attributes FROM scim_identities
+WHERE formatted_name IS NULL AND id > $1 ORDER BY id LIMIT $2`, after, fillBatch)
+		if err != nil {
+			return err
+		}
+		var batch []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.version, &r.doc); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		var (
+			b    strings.Builder
+			args []any
+		)
+		// VALUES names its columns column1, column2, … on both databases;
+		// the casts give PostgreSQL the types of the ids.
+		b.WriteString(`UPDATE scim_identities SET formatted_name = v.column3, formatted_name_key = v.column4 FROM (VALUES `)
+		for i, r := range batch {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), $%d, $%d)", n+1, n+2, n+3, n+4)
+			formatted := scim.FormattedName([]byte(r.doc))
+			args = append(args, r.id, r.version, formatted, canon.Key(formatted))
+		}
+		b.WriteString(`) AS v WHERE scim_identities.id = v.column1 AND scim_identities.version = v.column2
+	AND scim_identities.formatted_name IS NULL`)
+		if _, err := db.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+		after = batch[len(batch)-1].id
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/canon"
+	"github.com/gatehouse-sso/gatehouse/scim"
 )
 
 // insertRow is one row to INSERT: its table, and its columns with their
@@ -101,16 +102,19 @@ func (e *env) scimRow(s *gatehouse.SCIMIdentity, now time.Time) insertRow {
 	if s.State == gatehouse.IdentityDeleted {
 		deletedAt = e.t(now)
 	}
+	// The formatted name is read from the document the IdP sent, as the
+	// name.formatted filter compares it.
+	formatted := scim.FormattedName(s.Attributes)
 	return insertRow{table: "scim_identities",
 		cols: []string{"scim_id", "group_id", "user_id", "extern_uid", "extern_uid_key", "external_id_set",
 			"user_name", "user_name_key", "display_name", "display_name_key", "given_name", "given_name_key",
 			"family_name", "family_name_key", "email", "email_key", "state", "previous_role", "attributes",
-			"version", "created_at", "updated_at", "deleted_at"},
+			"version", "created_at", "updated_at", "deleted_at", "formatted_name", "formatted_name_key"},
 		vals: []any{s.SCIMID, s.GroupID, s.UserID, s.ExternUID, canon.Key(s.ExternUID), s.ExternalIDSet,
 			s.UserName, canon.Key(s.UserName), s.DisplayName, canon.Key(s.DisplayName),
 			s.GivenName, canon.Key(s.GivenName), s.FamilyName, canon.Key(s.FamilyName),
 			s.Email, canon.Key(s.Email), string(s.State), nullRole(s.PreviousRole), attributes(s.Attributes),
-			1, e.t(now), e.t(now), deletedAt},
+			1, e.t(now), e.t(now), deletedAt, formatted, canon.Key(formatted)},
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/canon"
+	"github.com/gatehouse-sso/gatehouse/scim"
 	"github.com/gatehouse-sso/gatehouse/scim/scimfilter"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
@@ -160,15 +161,18 @@ func (q *queries) UpdateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdent
 	extern_uid_key = $6, external_id_set = $7, user_name = $8, user_name_key = $9, display_name = $10,
 	display_name_key = $11, given_name = $12, given_name_key = $13, family_name = $14, family_name_key = $15,
 	email = $16, email_key = $17, state = $18, previous_role = $19, attributes = $20, version = version + 1,
-	updated_at = $21, deleted_at = CASE WHEN $22 THEN COALESCE(deleted_at, $21) END
+	updated_at = $21, deleted_at = CASE WHEN $22 THEN COALESCE(deleted_at, $21) END,
+	formatted_name = $23, formatted_name_key = $24
 WHERE group_id = $1 AND id = $2`
+	formatted := scim.FormattedName(s.Attributes)
 	args := []any{s.GroupID, s.ID, s.SCIMID, s.UserID, s.ExternUID, canon.Key(s.ExternUID), s.ExternalIDSet,
 		s.UserName, canon.Key(s.UserName), s.DisplayName, canon.Key(s.DisplayName),
 		s.GivenName, canon.Key(s.GivenName), s.FamilyName, canon.Key(s.FamilyName),
 		s.Email, canon.Key(s.Email), string(s.State), nullRole(s.PreviousRole),
-		attributes(s.Attributes), q.t(now), s.State == gatehouse.IdentityDeleted}
+		attributes(s.Attributes), q.t(now), s.State == gatehouse.IdentityDeleted,
+		formatted, canon.Key(formatted)}
 	if ifVersion > 0 {
-		query += ` AND version = $23`
+		query += ` AND version = $25`
 		args = append(args, ifVersion)
 	}
 	return q.atomic(ctx, op, func(q *queries) error {
@@ -346,18 +350,86 @@ func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimf
 	if cond, v, ok := uniqueEq(f); ok {
 		return q.listOne(ctx, op, groupID, cond, v, p)
 	}
+	// The page's ids come first, from the partial index on (group_id, id)
+	// of the live identities (migration 00004): the rows Offset skips are
+	// index entries, never table rows.
 	l := listing{cols: scimCols, table: "scim_identities", where: []string{"group_id = $1", "state <> 'deleted'"},
-		args: []any{groupID}, key: "id"}
-	if f != nil {
+		args: []any{groupID}, key: "id", keysFirst: true}
+	read := func(query string, args []any) ([]*gatehouse.SCIMIdentity, error) {
+		return q.collectSCIM(ctx, op, q.scimWithEmails(query), q.runArgs(l, args)...)
+	}
+	switch {
+	case f != nil:
 		cond, args, err := q.compileFilter(op, f, l.args)
 		if err != nil {
 			return nil, 0, err
 		}
 		l.where, l.args, l.adHoc = append(l.where, cond), args, true
+	case !q.inTx():
+		return q.listLiveSCIM(ctx, op, l, groupID, p, read)
 	}
-	return listWith(ctx, q, op, l, p, func(query string, args []any) ([]*gatehouse.SCIMIdentity, error) {
-		return q.collectSCIM(ctx, op, q.scimWithEmails(query), q.runArgs(l, args)...)
-	})
+	// A filter, or a transaction: the rows are counted. (PostgreSQL
+	// applies a transaction's own changes to the kept count only as it
+	// commits.)
+	return listWith(ctx, q, op, l, p, read)
+}
+
+// listLiveSCIM lists a page of the group's whole list of live SCIM
+// identities, l, outside a transaction. The total is the count migration
+// 00004 keeps, and a page that starts at or after where an earlier one
+// ended continues from there (seeks), unless the group's live identities
+// changed since. The count's generation is read before and after the page:
+// when it moved, the page was read from a group that changed, and one read
+// from a remembered place is read again by Offset.
+func (q *queries) listLiveSCIM(ctx context.Context, op string, l listing, groupID int64, p store.Page,
+	read func(query string, args []any) ([]*gatehouse.SCIMIdentity, error)) ([]*gatehouse.SCIMIdentity, int, error) {
+	before, err := q.scimCount(ctx, op, groupID)
+	if err != nil || p.Limit <= 0 {
+		return nil, before.live, err
+	}
+	from, seeking := q.seeks.from(groupID, before.generation, p)
+	list, err := read(page(l, from))
+	if err != nil {
+		return nil, 0, err
+	}
+	after, err := q.scimCount(ctx, op, groupID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if after.generation != before.generation {
+		if seeking {
+			if list, err = read(page(l, p)); err != nil {
+				return nil, 0, err
+			}
+		}
+		return list, after.live, nil
+	}
+	if n := len(list); n > 0 {
+		q.seeks.remember(groupID, before.generation, p, n, list[n-1].ID)
+	}
+	return list, before.live, nil
+}
+
+// scimCount is a group's row of scim_identity_counts.
+type scimCount struct {
+	live       int   // the live SCIM identities
+	generation int64 // goes up with every change of them
+}
+
+// scimCount returns the group's count of live SCIM identities, as the
+// triggers of migration 00004 keep it: a group without a row never had
+// one, and its generation is 0.
+func (q *queries) scimCount(ctx context.Context, op string, groupID int64) (scimCount, error) {
+	var c scimCount
+	err := q.r.QueryRowContext(ctx, `SELECT live, generation FROM scim_identity_counts WHERE group_id = $1`, groupID).
+		Scan(&c.live, &c.generation)
+	if errors.Is(err, sql.ErrNoRows) {
+		return scimCount{}, nil
+	}
+	if err != nil {
+		return scimCount{}, q.fail(ctx, op, err, nil)
+	}
+	return c, nil
 }
 
 // uniqueEq recognises the filters IdPs send before nearly every write

@@ -116,7 +116,7 @@ func New(cfg Config) *DB {
 	if now == nil {
 		now = time.Now
 	}
-	env := &env{d: cfg.Dialect, now: now, scimLogFloors: &trimFloors{}}
+	env := &env{d: cfg.Dialect, now: now, scimLogFloors: &trimFloors{}, seeks: &seeks{}}
 	var r, w execer = cfg.Reader, cfg.Writer
 	if cfg.CacheStatements {
 		env.readCache, env.writeCache = newStmtCache(cfg.Reader), newStmtCache(cfg.Writer)
@@ -149,6 +149,8 @@ type env struct {
 	// newUserSQL holds the text of CreateSCIMUser's one statement once it
 	// is built (a string).
 	newUserSQL atomic.Value
+	// seeks makes paging through a group's SCIM identities cheap.
+	seeks *seeks
 }
 
 // execer is what *sql.DB and *sql.Tx have in common.
@@ -166,6 +168,10 @@ type queries struct {
 	writer *sql.DB // set outside a transaction: where atomic begins one
 }
 
+// inTx reports whether q runs inside a transaction (InTx's, or one that
+// atomic began).
+func (q *queries) inTx() bool { return q.writer == nil }
+
 // InTx implements store.Store.
 func (db *DB) InTx(ctx context.Context, fn func(q store.Queries) error) error {
 	return db.queries.atomic(ctx, "InTx", func(q *queries) error { return fn(q) })
@@ -175,7 +181,7 @@ func (db *DB) InTx(ctx context.Context, fn func(q store.Queries) error) error {
 // writer transaction otherwise. Methods that write more than one statement
 // use it so that they land whole.
 func (q *queries) atomic(ctx context.Context, op string, fn func(q *queries) error) error {
-	if q.writer == nil {
+	if q.inTx() {
 		return fn(q)
 	}
 	if q.batch != nil {

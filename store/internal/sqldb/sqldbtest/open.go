@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
@@ -22,6 +24,11 @@ type Database struct {
 	// SQL opens a handle of its own on the database, outside any store, for
 	// reading and writing goose's version table.
 	SQL func() (*sql.DB, error)
+	// Dialect and Dir are how the backend migrates the database
+	// (sqldb.MigrateConfig), for checks that take its schema back to an
+	// earlier version.
+	Dialect goose.Dialect
+	Dir     string
 }
 
 // Exec runs query on a handle of its own and fails t when it fails.

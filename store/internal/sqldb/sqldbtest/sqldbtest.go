@@ -1,9 +1,10 @@
 // Package sqldbtest holds the checks of the SQL backends' own machinery that
 // both sqlitestore and pgstore run: the error messages built from each
 // driver's constraint reports, the time encoding, InTx's handling of a
-// panic, and Open's migrations (OpenConcurrently, OpenNewerSchema). What
-// every store.Store must do is store/storetest's business; this package
-// checks what sqldb adds on top, through each real driver.
+// panic, and Open's migrations (OpenConcurrently, OpenNewerSchema,
+// OpenUpgrade). What every store.Store must do is store/storetest's
+// business; this package checks what sqldb adds on top, through each real
+// driver.
 package sqldbtest
 
 import (
