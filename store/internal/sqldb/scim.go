@@ -421,8 +421,11 @@ type scimCount struct {
 // one, and its generation is 0.
 func (q *queries) scimCount(ctx context.Context, op string, groupID int64) (scimCount, error) {
 	var c scimCount
-	err := q.r.QueryRowContext(ctx, `SELECT live, generation FROM scim_identity_counts WHERE group_id = $1`, groupID).
-		Scan(&c.live, &c.generation)
+	// PostgreSQL spreads a group's count over shards (migration 00004);
+	// SQLite keeps one row. The sums are the count and a generation that
+	// only goes up.
+	err := q.r.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT), CAST(COALESCE(SUM(generation), 0) AS BIGINT)
+FROM scim_identity_counts WHERE group_id = $1`, groupID).Scan(&c.live, &c.generation)
 	if errors.Is(err, sql.ErrNoRows) {
 		return scimCount{}, nil
 	}
