@@ -126,5 +126,11 @@ func q(s string) string {
 		}
 		s, cut = s[:i], "…"
 	}
-	return strings.NewReplacer("<", `\u003c`, ">", `\u003e`).Replace(strconv.Quote(s)) + cut
+	return noMarkup(strconv.Quote(s)) + cut
+}
+
+// noMarkup escapes < and > in a message, so that none of it reads as XML
+// or HTML.
+func noMarkup(s string) string {
+	return strings.NewReplacer("<", `\u003c`, ">", `\u003e`).Replace(s)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -93,7 +94,7 @@ func (p *parse) run() (*Assertion, *Error) {
 		return nil, err
 	}
 	if err := scanXML(p.xml); err != nil {
-		return nil, fail(CheckXML, "the response is not XML Gatehouse accepts: "+err.Error(), "")
+		return nil, fail(CheckXML, "the response is not XML Gatehouse accepts: "+noMarkup(err.Error()), "")
 	}
 	p.doc = etree.NewDocument()
 	if err := p.doc.ReadFromBytes(p.xml); err != nil {
@@ -631,7 +632,7 @@ func (p *parse) verdictXML() string {
 			s = buf.String()
 		}
 	} else {
-		s = strings.ToValidUTF8(string(p.xml), "\uFFFD")
+		s = rawTrim.ReplaceAllString(strings.ToValidUTF8(string(p.xml), "\uFFFD"), "${1}[trimmed]")
 	}
 	if len(s) > MaxVerdictXML {
 		i := MaxVerdictXML
@@ -642,6 +643,10 @@ func (p *parse) verdictXML() string {
 	}
 	return s
 }
+
+// rawTrim finds the content of signature values, certificates and
+// ciphertexts in a response that did not parse.
+var rawTrim = regexp.MustCompile(`((?:SignatureValue|X509Certificate|CipherValue)[^<>]*>)[^<]*`)
 
 // trim replaces, in the tree below el, each SignatureValue with its length
 // and each X509Certificate with its fingerprint. The tree is not used for

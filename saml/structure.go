@@ -65,10 +65,10 @@ func checkStructure(root *etree.Element) (shape, *Error) {
 		switch {
 		case el.Tag == "Assertion" || el.Tag == "EncryptedAssertion":
 			if el != s.assertion {
-				return s, failf(CheckStructure, "the Response holds an %s inside %s; Gatehouse refuses responses with an assertion anywhere but directly inside the Response (signature wrapping)", el.Tag, where(parent))
+				return s, failf(CheckStructure, "the Response holds an %s in %s; Gatehouse refuses responses with an assertion anywhere but directly inside the Response (signature wrapping)", el.Tag, where(parent))
 			}
 		case el.Tag == "Response":
-			return s, failf(CheckStructure, "the Response holds another Response inside %s (signature wrapping)", where(parent))
+			return s, failf(CheckStructure, "the Response holds another Response in %s (signature wrapping)", where(parent))
 		case ns == dsigNS && el.Tag == "Object":
 			return s, failf(CheckStructure, "a Signature holds a ds:Object; SAML signatures have none (signature wrapping)")
 		case ns == dsigNS && el.Tag == "Signature":
@@ -80,7 +80,7 @@ func checkStructure(root *etree.Element) (shape, *Error) {
 			case parent == root || parent == s.assertion:
 				return s, failf(CheckStructure, "%s has more than one Signature", where(parent))
 			default:
-				return s, failf(CheckStructure, "a Signature sits inside %s; only the Response and the Assertion may be signed, each by a Signature directly inside it", where(parent))
+				return s, failf(CheckStructure, "a Signature sits in %s; only the Response and the Assertion may be signed, each by a Signature directly inside it", where(parent))
 			}
 		case ns == xmlencNS || el.Tag == "EncryptedID" || el.Tag == "EncryptedAttribute":
 			return s, encryptionError(fmt.Sprintf("the Response holds an encrypted %s", el.Tag))
@@ -111,15 +111,15 @@ func collectIDs(el *etree.Element, ids map[string]bool) *Error {
 	return nil
 }
 
-// where names el for a message, such as "the Response's Extensions".
+// where names el for a message, such as "the Extensions in the Response".
 func where(el *etree.Element) string {
 	if el == nil {
 		return "the document"
 	}
 	if p := el.Parent(); p != nil && p.Parent() != nil {
-		return fmt.Sprintf("<%s> in <%s>", el.Tag, p.Tag)
+		return fmt.Sprintf("the %s in the %s", el.Tag, p.Tag)
 	}
-	return fmt.Sprintf("<%s>", el.Tag)
+	return "the " + el.Tag
 }
 
 func encryptionError(what string) *Error {

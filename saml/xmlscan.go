@@ -83,7 +83,7 @@ func scanXML(b []byte) error {
 			return errors.New("an XML directive is not allowed")
 		case xml.ProcInst:
 			if t.Target != "xml" || tokens != 1 {
-				return fmt.Errorf("the processing instruction <?%s?> is not allowed", t.Target)
+				return fmt.Errorf("the processing instruction %s is not allowed", q(t.Target))
 			}
 		}
 	}
