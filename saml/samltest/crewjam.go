@@ -3,11 +3,13 @@ package samltest
 import (
 	"fmt"
 	"html"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +39,16 @@ func (idp *IdP) Crewjam(t testing.TB, spMetadata []byte, session *crewjam.Sessio
 		ServiceProviderProvider: oneSP{md},
 		SessionProvider:         fixedSession{session},
 		Clock:                   dsig.NewFakeClockAt(now),
+		Logger:                  log.New(testLog{t}, "crewjam IdP: ", 0),
 	}
+}
+
+// testLog writes crewjam's log to the test's.
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 // Session returns a crewjam session for the user with the given NameID.
