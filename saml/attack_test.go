@@ -2,6 +2,7 @@ package saml_test
 
 import (
 	"crypto/x509"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func makeVictim(a *etree.Element) { samltest.SetNameID(a, victim) }
 
 // genuine returns a genuine response for mallory at acme, signed where
 // sign says ("response", "assertion" or "both").
-func genuine(t *testing.T, sign string, edit func(s *samltest.Spec)) []byte {
+func genuine(t testing.TB, sign string, edit func(s *samltest.Spec)) []byte {
 	t.Helper()
 	s := idp.Spec(acme, now)
 	s.NameID = mallory
@@ -320,6 +321,15 @@ func TestParserAttacks(t *testing.T) {
 				r.CreateAttr("a"+strings.Repeat("b", i), "c")
 			}
 		}), "more than 64 attributes"},
+		{"too many namespaces in scope", samltest.Mutate(t, x, func(r *etree.Element) {
+			el := r
+			for i := range saml.MaxNamespaces / 4 {
+				el = el.CreateElement("x")
+				for j := range 5 {
+					el.CreateAttr(fmt.Sprintf("xmlns:p%d-%d", i, j), "urn:x")
+				}
+			}
+		}), "more than 64 namespace declarations"},
 		{"a processing instruction", samltest.InsertBeforeRoot(x, `<?xml-stylesheet href="https://evil.test/x.xsl"?>`), "processing instruction"},
 		{"a non-UTF-8 encoding", append([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?>`), x...), "not well-formed"},
 		{"a duplicated attribute", []byte(strings.Replace(string(x), `Version="2.0"`, `Version="2.0" Version="2.0"`, 1)), "appears twice"},

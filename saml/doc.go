@@ -43,8 +43,9 @@
 // # crewjam's globals
 //
 // crewjam reads its clock-skew and issue-delay limits from package variables.
-// The first call to any function of this package sets them, once, to
-// MaxClockSkew and MaxAssertionAge, and nothing changes them afterwards; the
-// group's own, narrower skew is enforced here on the verified assertion.
+// The first call to ParseResponse, NewAuthnRequest, ParseIdPMetadata or
+// Metadata sets them, once, to MaxClockSkew and MaxAssertionAge, and nothing
+// changes them afterwards; the group's own, narrower skew is enforced here
+// on the verified assertion.
 // Programs that use crewjam elsewhere must not change those variables.
 package saml

@@ -52,6 +52,7 @@ type Assertion struct {
 //
 // The caller must still consume Assertion.InResponseTo and record
 // Assertion.ID in the replay cache (see the package documentation).
+// ParseResponse is safe for concurrent use.
 func ParseResponse(sp SP, idp IdP, in ResponseInput, now time.Time) (*Assertion, *Verdict, error) {
 	setLimits()
 	p := &parse{sp: sp, idp: idp, in: in, now: now, v: &Verdict{}}
@@ -236,6 +237,7 @@ func (p *parse) decode() *Error {
 	if err != nil {
 		return fail(CheckEncoding, "the SAMLResponse is not base64: the IdP must post the response with the HTTP-POST binding", err.Error())
 	}
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 	if len(b) > MaxXMLSize {
 		return failf(CheckSize, "the decoded response is %d bytes; Gatehouse reads at most %d: ask the IdP to send fewer attributes (group claims are the usual cause)", len(b), MaxXMLSize)
 	}
@@ -351,7 +353,7 @@ func (p *parse) checkCertificates() *Error {
 		switch {
 		case err != nil:
 			return fail(CheckCertificate, "the "+pair.what+"'s signature carries a certificate that does not parse", err.Error())
-		case cert == nil && len(p.idp.Certificates) == 0:
+		case cert == nil && len(trusted) == 0:
 			return failf(CheckCertificate, "the %s's signature carries no certificate, and the group trusts the IdP by fingerprint, which needs the certificate in the signature: set the IdP to include its certificate, or upload the certificate to the group instead", pair.what)
 		case cert == nil:
 			notes = append(notes, fmt.Sprintf("the %s's signature names no certificate; each trusted certificate is tried", pair.what))

@@ -135,6 +135,10 @@ func TestParseResponseAccepts(t *testing.T) {
 			}
 			in.SAMLResponse = b.String()
 		}},
+		{name: "a byte order mark", input: func(in *saml.ResponseInput) {
+			raw, _ := base64.StdEncoding.DecodeString(in.SAMLResponse)
+			in.SAMLResponse = samltest.Encode(append([]byte("\xef\xbb\xbf"), raw...))
+		}},
 		{name: "XML declaration and comments between elements", spec: func(s *samltest.Spec) {
 			s.EditResponse = func(r *etree.Element) { r.InsertChildAt(0, etree.NewComment(" issued by the test IdP ")) }
 		}, input: func(in *saml.ResponseInput) {

@@ -30,6 +30,9 @@ const (
 	// MaxAttrs is the most attributes, namespace declarations included,
 	// one element may carry.
 	MaxAttrs = 64
+	// MaxNamespaces is the most namespace declarations in scope at any
+	// element (each costs canonicalization time for every element below).
+	MaxNamespaces = 64
 	// MaxNameIDSize is the longest NameID, in bytes: the longest extern_uid
 	// Gatehouse stores.
 	MaxNameIDSize = 1024

@@ -13,12 +13,14 @@ import (
 // is built from it: well-formed UTF-8 with one root element, no DOCTYPE or
 // other directive, no processing instruction but the XML declaration, names
 // with at most one colon, no attribute twice on an element, and within
-// MaxDepth, MaxTokens and MaxAttrs. The error says which rule broke.
+// MaxDepth, MaxTokens, MaxAttrs and MaxNamespaces. The error says which
+// rule broke.
 func scanXML(b []byte) error {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
 	var (
 		stack  []xml.Name
+		decls  []int // namespace declarations in scope, at each depth
 		tokens int
 		roots  int
 	)
@@ -65,13 +67,25 @@ func scanXML(b []byte) error {
 					}
 				}
 			}
-			stack = append(stack, t.Name)
+			n := 0
+			if len(decls) > 0 {
+				n = decls[len(decls)-1]
+			}
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
+					n++
+				}
+			}
+			if n > MaxNamespaces {
+				return fmt.Errorf("more than %d namespace declarations in scope", MaxNamespaces)
+			}
+			stack, decls = append(stack, t.Name), append(decls, n)
 		case xml.EndElement:
 			// RawToken does not match end tags with start tags.
 			if len(stack) == 0 || stack[len(stack)-1] != t.Name {
 				return fmt.Errorf("end tag %s does not match its start tag", t.Name.Local)
 			}
-			stack = stack[:len(stack)-1]
+			stack, decls = stack[:len(stack)-1], decls[:len(decls)-1]
 		case xml.CharData:
 			if len(stack) == 0 && len(bytes.TrimSpace(t)) > 0 {
 				return errors.New("text outside the root element")
