@@ -180,3 +180,22 @@ func TestParseIdPMetadata(t *testing.T) {
 		})
 	}
 }
+
+func TestFingerprint(t *testing.T) {
+	c := idp.Keys.Cert
+	for _, tt := range []struct {
+		sha1 bool
+		n    int
+	}{{false, 64}, {true, 40}} {
+		got := saml.Fingerprint(c, tt.sha1)
+		if len(got) != tt.n || strings.ToLower(got) != got || strings.ContainsAny(got, ": ") {
+			t.Errorf("Fingerprint(cert, %v) = %q, want %d lowercase hex digits", tt.sha1, got, tt.n)
+		}
+	}
+	if saml.Fingerprint(c, false) == saml.Fingerprint(samltest.Keys("idp-next").Cert, false) {
+		t.Errorf("two certificates have the same fingerprint")
+	}
+	if got := saml.Fingerprint(nil, false); got != "" {
+		t.Errorf("Fingerprint(nil) = %q, want empty", got)
+	}
+}

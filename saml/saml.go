@@ -112,8 +112,12 @@ func (idp IdP) skew() (time.Duration, *Error) {
 }
 
 // Fingerprint returns the lowercase hex SHA-256 fingerprint of cert, or its
-// SHA-1 fingerprint if sha1 is set: the form IdP.Fingerprints holds.
+// SHA-1 fingerprint if sha1 is set: the form IdP.Fingerprints holds. It
+// returns "" for a nil certificate.
 func Fingerprint(cert *x509.Certificate, sha1 bool) string {
+	if cert == nil {
+		return ""
+	}
 	if sha1 {
 		return fingerprintSHA1(cert.Raw)
 	}
