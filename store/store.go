@@ -84,6 +84,7 @@ type Queries interface {
 	SAMLConfigQueries
 	AuditQueries
 	SCIMRequestLogQueries
+	SAMLStateQueries
 }
 
 // UserQueries reads and writes global accounts and their emails.
@@ -336,4 +337,28 @@ type SCIMRequestLogQueries interface {
 	// ListSCIMRequestLogs returns a page of the group's entries, newest
 	// first (Page.AfterID continues below that id), and the total count.
 	ListSCIMRequestLogs(ctx context.Context, groupID int64, p Page) ([]*gatehouse.SCIMRequestLog, int, error)
+}
+
+// SAMLStateQueries reads and writes what SAML sign-in keeps on the server:
+// the instance's key pairs, the AuthnRequests sent, the replay cache of
+// accepted assertions, browser sessions with their per-group SSO freshness,
+// the one-time flows behind continue URLs, and the groups' SAML logs. All of
+// it lives in the database, so that every node of an instance shares it and
+// a flow survives a restart.
+//
+// Calls that take now compare it with the rows' expiry at microsecond
+// precision, as times are stored: a row that expires exactly at now has
+// expired. The store never reads its own clock for expiry, so callers (and
+// tests) decide what now is; a zero now is Invalid. Every write validates
+// its value (Validate, or the rules of the value's fields) and refuses a
+// bad one with Invalid, writing nothing. The single-use guarantees
+// (Consume…) hold for any number of concurrent callers, on any number of
+// stores sharing one database.
+type SAMLStateQueries interface {
+	// EnsureInstanceKey inserts k unless a key of that name exists, and
+	// returns the stored key: k itself when it was inserted (with CreatedAt
+	// set), else the key stored before, which wins. Nodes that start
+	// together, each with a key pair of its own, all get the one key that
+	// landed first. k is not changed. Invalid when k breaks Validate.
+	EnsureInstanceKey(ctx context.Context, k *gatehouse.InstanceKey) (*gatehouse.InstanceKey, error)
 }

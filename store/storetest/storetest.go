@@ -14,11 +14,14 @@
 // delete of every entity; uniqueness on canonical keys surfacing as Conflict;
 // NotFound for every missing row; that a group-scoped call never reaches
 // another group's rows; that transactions land whole or not at all; that
-// concurrent creates of the same row leave exactly one; that SCIM filters
-// match by each attribute's rules, within one group; that times come back in
-// UTC with microsecond precision; that paging is stable and totals exact; and
-// that invalid values are refused with Invalid and write nothing. Every
-// failure is checked for its precise gatehouse error kind.
+// concurrent creates of the same row leave exactly one; that of concurrent
+// consumers of single-use SAML sign-in state exactly one wins, also across
+// stores that share a database (RunShared), and that such state has expired
+// at exactly its expiry; that SCIM filters match by each attribute's rules,
+// within one group; that times come back in UTC with microsecond precision;
+// that paging is stable and totals exact; and that invalid values are
+// refused with Invalid and write nothing. Every failure is checked for its
+// precise gatehouse error kind.
 //
 // The Must helpers (MustCreateUser, MustCreateGroup and the like) set up rows
 // for other packages' tests.
@@ -86,6 +89,8 @@ func suite() []testCase {
 		{"SCIMRequestLog/CRUD", testSCIMLogCRUD},
 		{"SCIMRequestLog/Keep", testSCIMLogKeep},
 		{"SCIMRequestLog/Refused", testSCIMLogRefused},
+		{"InstanceKey/Ensure", testInstanceKeyEnsure},
+		{"InstanceKey/Race", testRaceInstanceKey},
 		{"NotFound", testNotFound},
 		{"GroupIsolation", testGroupIsolation},
 		{"Tx/Rollback", testTxRollback},
