@@ -361,4 +361,36 @@ type SAMLStateQueries interface {
 	// together, each with a key pair of its own, all get the one key that
 	// landed first. k is not changed. Invalid when k breaks Validate.
 	EnsureInstanceKey(ctx context.Context, k *gatehouse.InstanceKey) (*gatehouse.InstanceKey, error)
+
+	// CreateSession inserts s and sets s.ID, s.CreatedAt, and s.LastSeenAt
+	// when zero (to s.CreatedAt). Conflict when the hash exists; NotFound
+	// when the user does not exist.
+	CreateSession(ctx context.Context, s *gatehouse.Session) error
+	// FindSessionByHash returns the session with the hash. NotFound when
+	// there is none or it is expired at now.
+	FindSessionByHash(ctx context.Context, hash []byte, now time.Time) (*gatehouse.Session, error)
+	// TouchSession sets the session's LastSeenAt. NotFound; Invalid when at
+	// is zero.
+	TouchSession(ctx context.Context, id int64, at time.Time) error
+	// DeleteSession removes the session (signing out), with its SSO
+	// records and the SAML requests it started. NotFound.
+	DeleteSession(ctx context.Context, id int64) error
+	// DeleteUserSessions removes every session of the user, expired ones
+	// included, as DeleteSession does, and says how many.
+	DeleteUserSessions(ctx context.Context, userID int64) (int, error)
+	// MarkSessionSSO records that the session signed in through the group's
+	// SSO at at, replacing the session's earlier record for the group.
+	// NotFound when the session or the group does not exist.
+	MarkSessionSSO(ctx context.Context, sessionID, groupID int64, at time.Time) error
+	// FindSessionSSO returns the session's SSO record for the group.
+	// NotFound when the session never signed in through the group's SSO.
+	FindSessionSSO(ctx context.Context, sessionID, groupID int64) (*gatehouse.SessionSSO, error)
+	// DeleteGroupSSOSessions ends the user's SSO sessions for the group
+	// (deprovisioning, behaviour.md decision 10): it deletes, as
+	// DeleteSession does, every session of userID, expired or not, that
+	// has an SSO record for groupID, whatever else the session holds (a
+	// password sign-in, other groups' SSO records), and says how many. The
+	// user's sessions without a record for the group, and other users'
+	// sessions, stay.
+	DeleteGroupSSOSessions(ctx context.Context, groupID, userID int64) (int, error)
 }
