@@ -362,6 +362,21 @@ type SAMLStateQueries interface {
 	// landed first. k is not changed. Invalid when k breaks Validate.
 	EnsureInstanceKey(ctx context.Context, k *gatehouse.InstanceKey) (*gatehouse.InstanceKey, error)
 
+	// CreateSAMLRequest inserts r and sets r.CreatedAt; the other fields are
+	// written as given (UsedAt zero for a new request). Conflict when the
+	// group has a request with the ID; NotFound when the group, or the
+	// session r.SessionID names, does not exist. A request is deleted with
+	// its session.
+	CreateSAMLRequest(ctx context.Context, r *gatehouse.SAMLRequest) error
+	// FindSAMLRequest returns the group's request with the ID. NotFound when
+	// there is none in the group, or it is used or expired at now.
+	FindSAMLRequest(ctx context.Context, groupID int64, id string, now time.Time) (*gatehouse.SAMLRequest, error)
+	// ConsumeSAMLRequest marks the group's request with the ID used at now
+	// and returns it, with UsedAt set. NotFound as FindSAMLRequest: of
+	// concurrent consumers of one request exactly one gets it, the others
+	// NotFound.
+	ConsumeSAMLRequest(ctx context.Context, groupID int64, id string, now time.Time) (*gatehouse.SAMLRequest, error)
+
 	// CreateSession inserts s and sets s.ID, s.CreatedAt, and s.LastSeenAt
 	// when zero (to s.CreatedAt). Conflict when the hash exists; NotFound
 	// when the user does not exist.

@@ -18,5 +18,6 @@ func RunShared(t *testing.T, stores ...store.Store) {
 		t.Fatalf("RunShared needs two stores or more, got %d", len(stores))
 	}
 	storeOf := func(racer int) store.Store { return stores[racer%len(stores)] }
+	t.Run("SAMLRequest", func(t *testing.T) { raceSAMLRequest(t, stores[0], storeOf) })
 	t.Run("InstanceKey", func(t *testing.T) { raceInstanceKey(t, storeOf) })
 }
