@@ -377,6 +377,19 @@ type SAMLStateQueries interface {
 	// NotFound.
 	ConsumeSAMLRequest(ctx context.Context, groupID int64, id string, now time.Time) (*gatehouse.SAMLRequest, error)
 
+	// ConsumeSAMLAssertion records that the group accepted the assertion
+	// with the ID, until expiresAt (the assertion's NotOnOrAfter plus the
+	// clock skew): the replay cache (security.md §1.9). The first call for
+	// (group, assertion ID) succeeds; every later one is Conflict until the
+	// entry has expired at now, after which the next call takes the entry
+	// over and succeeds. Of concurrent callers exactly one succeeds, the
+	// others Conflict; the same assertion ID in another group is another
+	// entry. Invalid when the ID breaks gatehouse.ValidateSAMLID, or
+	// expiresAt is not after now (such an entry would guard nothing);
+	// NotFound when the group does not exist. Any other error means the
+	// assertion must be refused: the cache fails closed.
+	ConsumeSAMLAssertion(ctx context.Context, groupID int64, assertionID string, expiresAt, now time.Time) error
+
 	// CreateSession inserts s and sets s.ID, s.CreatedAt, and s.LastSeenAt
 	// when zero (to s.CreatedAt). Conflict when the hash exists; NotFound
 	// when the user does not exist.

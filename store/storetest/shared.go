@@ -18,6 +18,7 @@ func RunShared(t *testing.T, stores ...store.Store) {
 		t.Fatalf("RunShared needs two stores or more, got %d", len(stores))
 	}
 	storeOf := func(racer int) store.Store { return stores[racer%len(stores)] }
+	t.Run("SAMLAssertion", func(t *testing.T) { raceSAMLAssertion(t, stores[0], storeOf) })
 	t.Run("SAMLRequest", func(t *testing.T) { raceSAMLRequest(t, stores[0], storeOf) })
 	t.Run("InstanceKey", func(t *testing.T) { raceInstanceKey(t, storeOf) })
 }

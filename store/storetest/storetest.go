@@ -98,6 +98,8 @@ func suite() []testCase {
 		{"SAMLRequest/CRUD", testSAMLRequestCRUD},
 		{"SAMLRequest/Expiry", testSAMLRequestExpiry},
 		{"SAMLRequest/Race", testRaceSAMLRequest},
+		{"SAMLAssertion/Replay", testSAMLAssertionReplay},
+		{"SAMLAssertion/Race", testRaceSAMLAssertion},
 		{"NotFound", testNotFound},
 		{"GroupIsolation", testGroupIsolation},
 		{"Tx/Rollback", testTxRollback},

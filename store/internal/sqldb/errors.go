@@ -160,6 +160,11 @@ func (e *env) invalid(op, format string, args ...any) error {
 	return &gatehouse.Error{Kind: gatehouse.Invalid, Op: e.d.Name + "." + op, Message: fmt.Sprintf(format, args...)}
 }
 
+// conflict returns a Conflict error with the given message.
+func (e *env) conflict(op, format string, args ...any) error {
+	return &gatehouse.Error{Kind: gatehouse.Conflict, Op: e.d.Name + "." + op, Message: fmt.Sprintf(format, args...)}
+}
+
 // one reports a NotFound error built by nf when an UPDATE or DELETE touched
 // no row.
 func (q *queries) one(ctx context.Context, op string, res sql.Result, nf func() error) error {
