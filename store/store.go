@@ -421,4 +421,14 @@ type SAMLStateQueries interface {
 	// user's sessions without a record for the group, and other users'
 	// sessions, stay.
 	DeleteGroupSSOSessions(ctx context.Context, groupID, userID int64) (int, error)
+
+	// CreateSAMLFlow inserts f and sets f.CreatedAt; the other fields are
+	// written as given. Conflict when the hash exists; NotFound when the
+	// group, or the user f.UserID names, does not exist.
+	CreateSAMLFlow(ctx context.Context, f *gatehouse.SAMLFlow) error
+	// ConsumeSAMLFlow marks the flow with the hash used at now and returns
+	// it, with UsedAt set, whatever its group: the caller checks the group.
+	// NotFound when there is none, or it is used or expired at now: of
+	// concurrent consumers of one flow exactly one gets it.
+	ConsumeSAMLFlow(ctx context.Context, hash []byte, now time.Time) (*gatehouse.SAMLFlow, error)
 }

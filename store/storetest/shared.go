@@ -20,5 +20,6 @@ func RunShared(t *testing.T, stores ...store.Store) {
 	storeOf := func(racer int) store.Store { return stores[racer%len(stores)] }
 	t.Run("SAMLAssertion", func(t *testing.T) { raceSAMLAssertion(t, stores[0], storeOf) })
 	t.Run("SAMLRequest", func(t *testing.T) { raceSAMLRequest(t, stores[0], storeOf) })
+	t.Run("SAMLFlow", func(t *testing.T) { raceSAMLFlow(t, stores[0], storeOf) })
 	t.Run("InstanceKey", func(t *testing.T) { raceInstanceKey(t, storeOf) })
 }
