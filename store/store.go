@@ -431,4 +431,19 @@ type SAMLStateQueries interface {
 	// NotFound when there is none, or it is used or expired at now: of
 	// concurrent consumers of one flow exactly one gets it.
 	ConsumeSAMLFlow(ctx context.Context, hash []byte, now time.Time) (*gatehouse.SAMLFlow, error)
+
+	// AppendSAMLLog inserts e into its group's SAML log and sets e.ID (and
+	// e.At, when zero, to the time of the write). Then, when keep is
+	// positive, it deletes all but the group's newest keep entries; keep
+	// <= 0 deletes nothing. It is one transaction. Invalid when e breaks
+	// Validate (the store neither cuts nor cleans entries: see
+	// gatehouse.SAMLLogEntry.Clamp); Conflict when the group's log has an
+	// entry with the reference id; NotFound when the group does not exist.
+	AppendSAMLLog(ctx context.Context, e *gatehouse.SAMLLogEntry, keep int) error
+	// ListSAMLLogs returns a page of the group's SAML log, newest first
+	// (Page.AfterID continues below that id), and the total count.
+	ListSAMLLogs(ctx context.Context, groupID int64, p Page) ([]*gatehouse.SAMLLogEntry, int, error)
+	// FindSAMLLogByReference returns the group's entry with the reference
+	// id (exact match). NotFound, also when ref is not of the form of one.
+	FindSAMLLogByReference(ctx context.Context, groupID int64, ref string) (*gatehouse.SAMLLogEntry, error)
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // groupLog is a table of per-group log entries that appending trims to
-// each group's newest entries, such as the SCIM request log. The table has
-// an id that grows with every entry and an index on (group_id, id).
+// each group's newest entries: the SCIM request log and the SAML log. The
+// table has an id that grows with every entry and an index on (group_id, id).
 //
 // Trimming a group's log to its newest keep entries takes two statements:
 // boundary finds the newest entry to delete, the (keep+1)-th newest, and
@@ -30,7 +30,10 @@ func newGroupLog(table string) groupLog {
 }
 
 // The per-group logs.
-var scimLog = newGroupLog("scim_request_log")
+var (
+	scimLog = newGroupLog("scim_request_log")
+	samlLog = newGroupLog("saml_log")
+)
 
 // trimLog deletes all but the newest keep entries of the group in l,
 // starting from the group's floor in floors, and returns the id of the

@@ -149,6 +149,9 @@ type env struct {
 	// newUserSQL holds the text of CreateSCIMUser's one statement once it
 	// is built (a string).
 	newUserSQL atomic.Value
+	// samlLogFloors makes trimming the SAML log cheap; its zero value is
+	// ready.
+	samlLogFloors trimFloors
 }
 
 // execer is what *sql.DB and *sql.Tx have in common.
