@@ -446,4 +446,12 @@ type SAMLStateQueries interface {
 	// FindSAMLLogByReference returns the group's entry with the reference
 	// id (exact match). NotFound, also when ref is not of the form of one.
 	FindSAMLLogByReference(ctx context.Context, groupID int64, ref string) (*gatehouse.SAMLLogEntry, error)
+
+	// DeleteExpiredSAMLState removes every SAML request, replay-cache
+	// entry, flow and session that has expired at now, used or not, in one
+	// transaction, and says how many rows of those four kinds it removed
+	// (the SSO records and requests that go with a removed session are not
+	// counted). Instance keys, SSO records of live sessions and the SAML
+	// logs stay. A background sweeper calls it.
+	DeleteExpiredSAMLState(ctx context.Context, now time.Time) (int, error)
 }

@@ -108,6 +108,8 @@ func suite() []testCase {
 		{"SAMLLog/Paging", testSAMLLogPaging},
 		{"SAMLLog/Keep", testSAMLLogKeep},
 		{"SAMLLog/Refused", testSAMLLogRefused},
+		{"SAMLState/Sweep", testDeleteExpiredSAMLState},
+		{"SAMLState/GroupIsolation", testSAMLStateIsolation},
 		{"NotFound", testNotFound},
 		{"GroupIsolation", testGroupIsolation},
 		{"Tx/Rollback", testTxRollback},
