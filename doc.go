@@ -1,8 +1,10 @@
 // Package gatehouse is the domain vocabulary of Gatehouse: groups (tenants) with
 // their members and roles, users (global accounts), the SAML identities that link
 // a user to one group's identity provider, the SCIM identities a group's identity
-// provider manages, tokens, the group's SAML configuration, audit events and
-// the group's SCIM request log.
+// provider manages, tokens, the group's SAML configuration, audit events,
+// the group's SCIM request log, and what SAML sign-in keeps on the server
+// (the instance's key pair, AuthnRequests, the continue flows, sessions) with
+// the group's SAML log.
 //
 // The package holds types, their validation rules and the error kinds every other
 // package speaks. It imports only the standard library and performs no I/O.

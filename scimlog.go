@@ -90,7 +90,7 @@ func (e *SCIMRequestLog) Validate() error {
 		if len(f.value) > f.limit {
 			return Errorf(Invalid, "SCIM request log %s is longer than %d bytes", f.name, f.limit)
 		}
-		if !utf8.ValidString(f.value) || strings.IndexByte(f.value, 0) >= 0 {
+		if !validText(f.value) {
 			return Errorf(Invalid, "SCIM request log %s is not valid UTF-8 text", f.name)
 		}
 	}
@@ -121,14 +121,19 @@ func (e *SCIMRequestLog) Clamp() {
 // were never captured, keeps its first bytes, up to a character boundary,
 // and ends with "…[truncated N bytes]", N being how many bytes it lost.
 func ClampSCIMLogBody(body string, omitted int) string {
+	return clampBody(body, omitted, SCIMLogBodyLimit)
+}
+
+// clampBody is ClampSCIMLogBody with limit in place of SCIMLogBodyLimit.
+func clampBody(body string, omitted, limit int) string {
 	body = cleanText(body)
 	omitted = max(omitted, 0)
-	if len(body) <= SCIMLogBodyLimit && omitted == 0 {
+	if len(body) <= limit && omitted == 0 {
 		return body
 	}
 	// The marker's length depends on N, which depends on where the cut is:
 	// leave room for the longest marker this body can need.
-	room := SCIMLogBodyLimit - len(truncationMarker(len(body)+omitted))
+	room := limit - len(truncationMarker(len(body)+omitted))
 	cut := cutText(body, room)
 	return body[:cut] + truncationMarker(len(body)-cut+omitted)
 }
@@ -143,9 +148,13 @@ func clampText(s string, limit int) string {
 	return s[:cutText(s, limit)]
 }
 
+// validText reports whether s is valid UTF-8 without NUL characters, which
+// PostgreSQL's text refuses.
+func validText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
 // cleanText replaces invalid UTF-8 and NUL characters with U+FFFD.
 func cleanText(s string) string {
-	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+	if validText(s) {
 		return s
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")

@@ -84,6 +84,7 @@ type Queries interface {
 	SAMLConfigQueries
 	AuditQueries
 	SCIMRequestLogQueries
+	SAMLStateQueries
 }
 
 // UserQueries reads and writes global accounts and their emails.
@@ -348,4 +349,121 @@ type SCIMRequestLogQueries interface {
 	// ListSCIMRequestLogs returns a page of the group's entries, newest
 	// first (Page.AfterID continues below that id), and the total count.
 	ListSCIMRequestLogs(ctx context.Context, groupID int64, p Page) ([]*gatehouse.SCIMRequestLog, int, error)
+}
+
+// SAMLStateQueries reads and writes what SAML sign-in keeps on the server:
+// the instance's key pairs, the AuthnRequests sent, the replay cache of
+// accepted assertions, browser sessions with their per-group SSO freshness,
+// the one-time flows behind continue URLs, and the groups' SAML logs. All of
+// it lives in the database, so that every node of an instance shares it and
+// a flow survives a restart.
+//
+// Calls that take now compare it with the rows' expiry at microsecond
+// precision, as times are stored: a row that expires exactly at now has
+// expired. The store never reads its own clock for expiry, so callers (and
+// tests) decide what now is; a zero now is Invalid. Every write validates
+// its value (Validate, or the rules of the value's fields) and refuses a
+// bad one with Invalid, writing nothing. The single-use guarantees
+// (Consume…) hold for any number of concurrent callers, on any number of
+// stores sharing one database.
+type SAMLStateQueries interface {
+	// EnsureInstanceKey inserts k unless a key of that name exists, and
+	// returns the stored key: k itself when it was inserted (with CreatedAt
+	// set), else the key stored before, which wins. Nodes that start
+	// together, each with a key pair of its own, all get the one key that
+	// landed first. k is not changed. Invalid when k breaks Validate.
+	EnsureInstanceKey(ctx context.Context, k *gatehouse.InstanceKey) (*gatehouse.InstanceKey, error)
+
+	// CreateSAMLRequest inserts r and sets r.CreatedAt; the other fields are
+	// written as given (UsedAt zero for a new request). Conflict when the
+	// group has a request with the ID; NotFound when the group, or the
+	// session r.SessionID names, does not exist. A request is deleted with
+	// its session.
+	CreateSAMLRequest(ctx context.Context, r *gatehouse.SAMLRequest) error
+	// FindSAMLRequest returns the group's request with the ID. NotFound when
+	// there is none in the group, or it is used or expired at now.
+	FindSAMLRequest(ctx context.Context, groupID int64, id string, now time.Time) (*gatehouse.SAMLRequest, error)
+	// ConsumeSAMLRequest marks the group's request with the ID used at now
+	// and returns it, with UsedAt set. NotFound as FindSAMLRequest: of
+	// concurrent consumers of one request exactly one gets it, the others
+	// NotFound.
+	ConsumeSAMLRequest(ctx context.Context, groupID int64, id string, now time.Time) (*gatehouse.SAMLRequest, error)
+
+	// ConsumeSAMLAssertion records that the group accepted the assertion
+	// with the ID, until expiresAt (the assertion's NotOnOrAfter plus the
+	// clock skew): the replay cache (security.md §1.9). The first call for
+	// (group, assertion ID) succeeds; every later one is Conflict until the
+	// entry has expired at now, after which the next call takes the entry
+	// over and succeeds. Of concurrent callers exactly one succeeds, the
+	// others Conflict; the same assertion ID in another group is another
+	// entry. Invalid when the ID breaks gatehouse.ValidateSAMLID, or
+	// expiresAt is not after now (such an entry would guard nothing);
+	// NotFound when the group does not exist. Any other error means the
+	// assertion must be refused: the cache fails closed.
+	ConsumeSAMLAssertion(ctx context.Context, groupID int64, assertionID string, expiresAt, now time.Time) error
+
+	// CreateSession inserts s and sets s.ID, s.CreatedAt, and s.LastSeenAt
+	// when zero (to s.CreatedAt). Conflict when the hash exists; NotFound
+	// when the user does not exist.
+	CreateSession(ctx context.Context, s *gatehouse.Session) error
+	// FindSessionByHash returns the session with the hash. NotFound when
+	// there is none or it is expired at now.
+	FindSessionByHash(ctx context.Context, hash []byte, now time.Time) (*gatehouse.Session, error)
+	// TouchSession sets the session's LastSeenAt. NotFound; Invalid when at
+	// is zero.
+	TouchSession(ctx context.Context, id int64, at time.Time) error
+	// DeleteSession removes the session (signing out), with its SSO
+	// records and the SAML requests it started. NotFound.
+	DeleteSession(ctx context.Context, id int64) error
+	// DeleteUserSessions removes every session of the user, expired ones
+	// included, as DeleteSession does, and says how many.
+	DeleteUserSessions(ctx context.Context, userID int64) (int, error)
+	// MarkSessionSSO records that the session signed in through the group's
+	// SSO at at, replacing the session's earlier record for the group.
+	// NotFound when the session or the group does not exist.
+	MarkSessionSSO(ctx context.Context, sessionID, groupID int64, at time.Time) error
+	// FindSessionSSO returns the session's SSO record for the group.
+	// NotFound when the session never signed in through the group's SSO.
+	FindSessionSSO(ctx context.Context, sessionID, groupID int64) (*gatehouse.SessionSSO, error)
+	// DeleteGroupSSOSessions ends the user's SSO sessions for the group
+	// (deprovisioning, behaviour.md decision 10): it deletes, as
+	// DeleteSession does, every session of userID, expired or not, that
+	// has an SSO record for groupID, whatever else the session holds (a
+	// password sign-in, other groups' SSO records), and says how many. The
+	// user's sessions without a record for the group, and other users'
+	// sessions, stay.
+	DeleteGroupSSOSessions(ctx context.Context, groupID, userID int64) (int, error)
+
+	// CreateSAMLFlow inserts f and sets f.CreatedAt; the other fields are
+	// written as given. Conflict when the hash exists; NotFound when the
+	// group, or the user f.UserID names, does not exist.
+	CreateSAMLFlow(ctx context.Context, f *gatehouse.SAMLFlow) error
+	// ConsumeSAMLFlow marks the flow with the hash used at now and returns
+	// it, with UsedAt set, whatever its group: the caller checks the group.
+	// NotFound when there is none, or it is used or expired at now: of
+	// concurrent consumers of one flow exactly one gets it.
+	ConsumeSAMLFlow(ctx context.Context, hash []byte, now time.Time) (*gatehouse.SAMLFlow, error)
+
+	// AppendSAMLLog inserts e into its group's SAML log and sets e.ID (and
+	// e.At, when zero, to the time of the write). Then, when keep is
+	// positive, it deletes all but the group's newest keep entries; keep
+	// <= 0 deletes nothing. It is one transaction. Invalid when e breaks
+	// Validate (the store neither cuts nor cleans entries: see
+	// gatehouse.SAMLLogEntry.Clamp); Conflict when the group's log has an
+	// entry with the reference id; NotFound when the group does not exist.
+	AppendSAMLLog(ctx context.Context, e *gatehouse.SAMLLogEntry, keep int) error
+	// ListSAMLLogs returns a page of the group's SAML log, newest first
+	// (Page.AfterID continues below that id), and the total count.
+	ListSAMLLogs(ctx context.Context, groupID int64, p Page) ([]*gatehouse.SAMLLogEntry, int, error)
+	// FindSAMLLogByReference returns the group's entry with the reference
+	// id (exact match). NotFound, also when ref is not of the form of one.
+	FindSAMLLogByReference(ctx context.Context, groupID int64, ref string) (*gatehouse.SAMLLogEntry, error)
+
+	// DeleteExpiredSAMLState removes every SAML request, replay-cache
+	// entry, flow and session that has expired at now, used or not, in one
+	// transaction, and says how many rows of those four kinds it removed
+	// (the SSO records and requests that go with a removed session are not
+	// counted). Instance keys, SSO records of live sessions and the SAML
+	// logs stay. A background sweeper calls it.
+	DeleteExpiredSAMLState(ctx context.Context, now time.Time) (int, error)
 }

@@ -22,3 +22,10 @@ func BenchmarkStore(b *testing.B) {
 func BenchmarkFilter(b *testing.B) {
 	storetest.BenchFilter(b, pgstoretest.Open)
 }
+
+// TestShared races consumers of the SAML sign-in state on two stores, each
+// with a pool of its own, on one schema: two nodes of one instance. The
+// replay cache holds across them (security.md §5.7).
+func TestShared(t *testing.T) {
+	storetest.RunShared(t, pgstoretest.OpenShared(t, 2)...)
+}

@@ -19,3 +19,9 @@ func BenchmarkStore(b *testing.B) {
 func BenchmarkFilter(b *testing.B) {
 	storetest.BenchFilter(b, sqlitestoretest.Open)
 }
+
+// TestShared races consumers of the SAML sign-in state on two stores open
+// on one file, as two processes sharing it would be.
+func TestShared(t *testing.T) {
+	storetest.RunShared(t, sqlitestoretest.OpenShared(t, 2)...)
+}

@@ -14,12 +14,15 @@
 // delete of every entity; uniqueness on canonical keys surfacing as Conflict;
 // NotFound for every missing row; that a group-scoped call never reaches
 // another group's rows; that transactions land whole or not at all; that
-// concurrent creates of the same row leave exactly one; that SCIM filters
-// match by each attribute's rules, within one group; that times come back in
-// UTC with microsecond precision; that paging is stable and totals exact,
-// through every change, rollback and concurrent create; and that invalid
-// values are refused with Invalid and write nothing. Every failure is
-// checked for its precise gatehouse error kind.
+// concurrent creates of the same row leave exactly one; that of concurrent
+// consumers of single-use SAML sign-in state exactly one wins, also across
+// stores that share a database (RunShared), and that such state has expired
+// at exactly its expiry; that SCIM filters match by each attribute's rules,
+// within one group; that times come back in UTC with microsecond precision;
+// that paging is stable and totals exact, through every change, rollback
+// and concurrent create; and that invalid values are refused with Invalid
+// and write nothing. Every failure is checked for its precise gatehouse
+// error kind.
 //
 // The Must helpers (MustCreateUser, MustCreateGroup and the like) set up rows
 // for other packages' tests.
@@ -88,6 +91,27 @@ func suite() []testCase {
 		{"SCIMRequestLog/CRUD", testSCIMLogCRUD},
 		{"SCIMRequestLog/Keep", testSCIMLogKeep},
 		{"SCIMRequestLog/Refused", testSCIMLogRefused},
+		{"InstanceKey/Ensure", testInstanceKeyEnsure},
+		{"InstanceKey/Race", testRaceInstanceKey},
+		{"Session/CRUD", testSessionCRUD},
+		{"Session/Expiry", testSessionExpiry},
+		{"Session/SSO", testSessionSSO},
+		{"Session/DeleteGroupSSO", testDeleteGroupSSOSessions},
+		{"SAMLRequest/CRUD", testSAMLRequestCRUD},
+		{"SAMLRequest/Expiry", testSAMLRequestExpiry},
+		{"SAMLRequest/Race", testRaceSAMLRequest},
+		{"SAMLAssertion/Replay", testSAMLAssertionReplay},
+		{"SAMLAssertion/Race", testRaceSAMLAssertion},
+		{"SAMLFlow/CRUD", testSAMLFlowCRUD},
+		{"SAMLFlow/Refused", testSAMLFlowRefused},
+		{"SAMLFlow/Expiry", testSAMLFlowExpiry},
+		{"SAMLFlow/Race", testRaceSAMLFlow},
+		{"SAMLLog/CRUD", testSAMLLogCRUD},
+		{"SAMLLog/Paging", testSAMLLogPaging},
+		{"SAMLLog/Keep", testSAMLLogKeep},
+		{"SAMLLog/Refused", testSAMLLogRefused},
+		{"SAMLState/Sweep", testDeleteExpiredSAMLState},
+		{"SAMLState/GroupIsolation", testSAMLStateIsolation},
 		{"NotFound", testNotFound},
 		{"GroupIsolation", testGroupIsolation},
 		{"Tx/Rollback", testTxRollback},

@@ -138,6 +138,13 @@ func race(t *testing.T, fn func(ctx context.Context, i int) error) []error {
 // others are Conflict, and returns the winner's index (-1 for none).
 func checkOneWinner(t *testing.T, op string, errs []error) int {
 	t.Helper()
+	return checkOneWinnerKind(t, op, errs, gatehouse.Conflict)
+}
+
+// checkOneWinnerKind is checkOneWinner for losers that get the error kind
+// loser.
+func checkOneWinnerKind(t *testing.T, op string, errs []error, loser gatehouse.Kind) int {
+	t.Helper()
 	winner := -1
 	for i, err := range errs {
 		switch {
@@ -146,7 +153,7 @@ func checkOneWinner(t *testing.T, op string, errs []error) int {
 		case err == nil:
 			t.Errorf("%s: racers %d and %d both succeeded, want exactly one", op, winner, i)
 		default:
-			wantKind(t, fmt.Sprintf("%s: racer %d", op, i), err, gatehouse.Conflict)
+			wantKind(t, fmt.Sprintf("%s: racer %d", op, i), err, loser)
 		}
 	}
 	if winner < 0 {

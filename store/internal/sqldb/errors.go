@@ -33,6 +33,11 @@ var uniqueIndexes = []uniqueIndex{
 	{"scim_identities_user_key", "scim_identities.group_id, scim_identities.user_id", "user %d already has a SCIM identity in this group"},
 	{"scim_tokens_token_hash_key", "scim_tokens.token_hash", "a SCIM token with this hash already exists"},
 	{"personal_access_tokens_token_hash_key", "personal_access_tokens.token_hash", "a personal access token with this hash already exists"},
+	{"sessions_token_hash_key", "sessions.token_hash", "a session with this hash already exists"},
+	{"saml_requests_request_id_key", "saml_requests.group_id, saml_requests.request_id", "SAML request ID %q is already used in this group"},
+	{"saml_assertions_assertion_id_key", "saml_assertions.group_id, saml_assertions.assertion_id", "SAML assertion %q was already used in this group"},
+	{"saml_flows_token_hash_key", "saml_flows.token_hash", "a SAML flow with this hash already exists"},
+	{"saml_log_reference_id_key", "saml_log.group_id, saml_log.reference_id", "reference id %q is already used in this group's SAML log"},
 }
 
 // findUnique returns the index a Class.Constraint names, by name or columns.
@@ -153,6 +158,11 @@ func (e *env) notFound(op, format string, args ...any) error {
 // invalid returns an Invalid error with the given message.
 func (e *env) invalid(op, format string, args ...any) error {
 	return &gatehouse.Error{Kind: gatehouse.Invalid, Op: e.d.Name + "." + op, Message: fmt.Sprintf(format, args...)}
+}
+
+// conflict returns a Conflict error with the given message.
+func (e *env) conflict(op, format string, args ...any) error {
+	return &gatehouse.Error{Kind: gatehouse.Conflict, Op: e.d.Name + "." + op, Message: fmt.Sprintf(format, args...)}
 }
 
 // one reports a NotFound error built by nf when an UPDATE or DELETE touched

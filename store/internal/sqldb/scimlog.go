@@ -2,12 +2,9 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
@@ -58,67 +55,6 @@ var scimLogInsert = func() map[int]string {
 	}
 	return m
 }()
-
-// Trimming a group's log to its newest keep entries takes two statements:
-// scimLogBoundary finds the newest entry to delete, the (keep+1)-th newest,
-// and scimLogTrim deletes it and everything older. Both look only above a
-// floor, the boundary of the group's previous trim (see trimFloors): on
-// PostgreSQL the rows deleted before stay in the index and the heap as dead
-// tuples until VACUUM, and a scan from the group's first id would wade
-// through every one of them, so a trim would cost more with every batch.
-const (
-	scimLogBoundary = `SELECT id FROM scim_request_log WHERE group_id = $1 AND id > $2 ORDER BY id DESC LIMIT 1 OFFSET $3`
-	scimLogTrim     = `DELETE FROM scim_request_log WHERE group_id = $1 AND id > $2 AND id <= $3`
-)
-
-// fullTrimEvery is how often, in trims of a group, a trim ignores the floor
-// and looks at all of the group's entries: an entry below the floor (one
-// that another server's transaction committed after this one trimmed, or
-// one left by a rolled-back trim) is deleted then.
-const fullTrimEvery = 64
-
-// maxTrimFloors bounds the floors kept; past it they are forgotten and the
-// next trim of each group starts from its first entry.
-const maxTrimFloors = 100_000
-
-// trimFloors remembers, per group, the boundary of the last trim this
-// process made. Every entry at or below it is known to be deleted, unless
-// another server inserted one that committed late; it is a hint that makes
-// trims cheap, never a rule. It is safe for concurrent use.
-type trimFloors struct {
-	mu sync.Mutex
-	m  map[int64]trimFloor
-}
-
-type trimFloor struct {
-	id    int64 // the boundary of the last trim
-	trims int   // trims since the last full one
-}
-
-// floor returns the id above which to look for the group's entries: the
-// last boundary, or 0 for a full trim.
-func (f *trimFloors) floor(groupID int64) int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	fl := f.m[groupID]
-	if fl.trims%fullTrimEvery == 0 {
-		return 0
-	}
-	return fl.id
-}
-
-// set records the boundaries of committed trims.
-func (f *trimFloors) set(boundaries map[int64]int64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.m == nil || len(f.m)+len(boundaries) > maxTrimFloors {
-		f.m = make(map[int64]trimFloor)
-	}
-	for g, id := range boundaries {
-		fl := f.m[g]
-		f.m[g] = trimFloor{id: max(fl.id, id), trims: fl.trims + 1}
-	}
-}
 
 func scanSCIMLog(s rowScanner) (*gatehouse.SCIMRequestLog, error) {
 	var (
@@ -175,7 +111,7 @@ func (q *queries) AppendSCIMRequestLogs(ctx context.Context, entries []*gatehous
 			return nil
 		}
 		for _, g := range groups {
-			b, err := q.trimSCIMLog(ctx, g, keep)
+			b, err := q.trimLog(ctx, scimLog, q.scimLogFloors, g, keep)
 			if err != nil {
 				return q.fail(ctx, op, err, nil)
 			}
@@ -198,25 +134,6 @@ func (q *queries) AppendSCIMRequestLogs(ctx context.Context, entries []*gatehous
 		e.ID, e.At, e.Duration = ids[i], ats[i], e.Duration.Truncate(time.Microsecond)
 	}
 	return nil
-}
-
-// trimSCIMLog deletes all but the newest keep entries of the group and
-// returns the id of the newest it deleted, or the floor it started from
-// when there was nothing to delete.
-func (q *queries) trimSCIMLog(ctx context.Context, groupID int64, keep int) (int64, error) {
-	floor := q.scimLogFloors.floor(groupID)
-	var boundary int64
-	err := q.w.QueryRowContext(ctx, scimLogBoundary, groupID, floor, keep).Scan(&boundary)
-	if errors.Is(err, sql.ErrNoRows) {
-		return floor, nil // keep or fewer entries above the floor
-	}
-	if err != nil {
-		return 0, err
-	}
-	if _, err := q.w.ExecContext(ctx, scimLogTrim, groupID, floor, boundary); err != nil {
-		return 0, err
-	}
-	return boundary, nil
 }
 
 // chunkSize is the largest of scimLogChunks not above n (n > 0).

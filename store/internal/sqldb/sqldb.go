@@ -151,6 +151,9 @@ type env struct {
 	newUserSQL atomic.Value
 	// seeks makes paging through a group's SCIM identities cheap.
 	seeks *seeks
+	// samlLogFloors makes trimming the SAML log cheap; its zero value is
+	// ready.
+	samlLogFloors trimFloors
 }
 
 // execer is what *sql.DB and *sql.Tx have in common.

@@ -50,6 +50,29 @@ func OpenWith(tb testing.TB, opts pgstore.Options) store.Store {
 	return s
 }
 
+// OpenShared returns n migrated stores open on one new schema, as n nodes
+// of one instance would be, each with a pool of its own; they are closed,
+// and the schema dropped, by tb's cleanup. It skips tb when EnvDSN is empty.
+func OpenShared(tb testing.TB, n int) []store.Store {
+	tb.Helper()
+	dsn := DSN(tb)
+	stores := make([]store.Store, n)
+	for i := range stores {
+		s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+		if err != nil {
+			tb.Fatalf("pgstore.Open #%d: %v", i, err)
+		}
+		// Registered after DSN's cleanup, so they run first.
+		tb.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				tb.Errorf("closing PostgreSQL store #%d: %v", i, err)
+			}
+		})
+		stores[i] = s
+	}
+	return stores
+}
+
 // DSN creates a new, empty schema and returns EnvDSN's DSN with its
 // search_path set to it, for tests that open the database themselves
 // (through the command line, say). The schema is dropped by tb's cleanup. It

@@ -33,6 +33,27 @@ func OpenWith(tb testing.TB, opts sqlitestore.Options) store.Store {
 	return s
 }
 
+// OpenShared returns n migrated stores open on one new database file, as n
+// processes sharing the file would be, closed by tb's cleanup.
+func OpenShared(tb testing.TB, n int) []store.Store {
+	tb.Helper()
+	path := Path(tb)
+	stores := make([]store.Store, n)
+	for i := range stores {
+		s, err := sqlitestore.Open(context.Background(), path, sqlitestore.Options{})
+		if err != nil {
+			tb.Fatalf("sqlitestore.Open #%d: %v", i, err)
+		}
+		tb.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				tb.Errorf("closing SQLite store #%d: %v", i, err)
+			}
+		})
+		stores[i] = s
+	}
+	return stores
+}
+
 // Path returns the path of a database file that does not exist yet, in tb's
 // temporary directory, for tests that open the database themselves (through
 // the command line, say).
