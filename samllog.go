@@ -63,23 +63,14 @@ func (e *SAMLLogEntry) Validate() error {
 	if !ValidSAMLLogReference(e.ReferenceID) {
 		return Errorf(Invalid, "SAML log reference id %q must be 1 to %d ASCII letters, digits, - and _", e.ReferenceID, SAMLLogTokenLimit)
 	}
-	fields := []struct {
-		name, value string
-		limit       int
-	}{
+	if err := checkTextFields("SAML log", []textField{
 		{"NameID", e.NameID, SAMLLogNameIDLimit},
 		{"request id", e.RequestID, SAMLLogFieldLimit},
 		{"response", e.Response, SAMLLogResponseLimit},
 		{"client IP", e.ClientIP, SAMLLogFieldLimit},
 		{"user agent", e.UserAgent, SAMLLogUserAgentLimit},
-	}
-	for _, f := range fields {
-		if len(f.value) > f.limit {
-			return Errorf(Invalid, "SAML log %s is longer than %d bytes", f.name, f.limit)
-		}
-		if !validText(f.value) {
-			return Errorf(Invalid, "SAML log %s is not valid UTF-8 text", f.name)
-		}
+	}); err != nil {
+		return err
 	}
 	if len(e.Checks) > SAMLLogChecksLimit {
 		return Errorf(Invalid, "SAML log checks are larger than %d bytes", SAMLLogChecksLimit)

@@ -72,10 +72,7 @@ func (e *SCIMRequestLog) Validate() error {
 	if e.Duration < 0 {
 		return Errorf(Invalid, "SCIM request log duration %v is negative", e.Duration)
 	}
-	fields := []struct {
-		name, value string
-		limit       int
-	}{
+	if err := checkTextFields("SCIM request log", []textField{
 		{"request id", e.RequestID, SCIMLogFieldLimit},
 		{"method", e.Method, SCIMLogFieldLimit},
 		{"path", e.Path, SCIMLogPathLimit},
@@ -85,14 +82,8 @@ func (e *SCIMRequestLog) Validate() error {
 		{"note", e.Note, SCIMLogNoteLimit},
 		{"client IP", e.ClientIP, SCIMLogFieldLimit},
 		{"user agent", e.UserAgent, SCIMLogUserAgentLimit},
-	}
-	for _, f := range fields {
-		if len(f.value) > f.limit {
-			return Errorf(Invalid, "SCIM request log %s is longer than %d bytes", f.name, f.limit)
-		}
-		if !validText(f.value) {
-			return Errorf(Invalid, "SCIM request log %s is not valid UTF-8 text", f.name)
-		}
+	}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -171,4 +162,24 @@ func cutText(s string, limit int) int {
 		n--
 	}
 	return n
+}
+
+// textField is one text field of a log entry that Validate checks.
+type textField struct {
+	name, value string
+	limit       int // in bytes
+}
+
+// checkTextFields refuses the first field of what (a log) that is longer
+// than its limit or not valid UTF-8 text without NUL characters.
+func checkTextFields(what string, fields []textField) error {
+	for _, f := range fields {
+		if len(f.value) > f.limit {
+			return Errorf(Invalid, "%s %s is longer than %d bytes", what, f.name, f.limit)
+		}
+		if !validText(f.value) {
+			return Errorf(Invalid, "%s %s is not valid UTF-8 text", what, f.name)
+		}
+	}
+	return nil
 }
