@@ -347,6 +347,18 @@ func (s *Service) linkFlow(ctx context.Context, g *gatehouse.Group, a *saml.Asse
 	if si != nil && si.UserID != u.ID {
 		return nil, notLinkable("your identity provider provisioned this NameID for another account"), nil
 	}
+	// The SAML identity follows the SCIM externalId (decision 7): an
+	// account the IdP provisioned links only under that NameID.
+	if own, err := s.Store.FindSCIMIdentityForUser(ctx, g.ID, u.ID, false); err == nil {
+		if !own.Active() {
+			return nil, accessRemoved(nil), nil
+		}
+		if !sameUID(own.ExternUID, a.NameID) {
+			return nil, notLinkable(fmt.Sprintf("your identity provider provisioned your account under the NameID %q, not %q", own.ExternUID, a.NameID)), nil
+		}
+	} else if !gatehouse.IsKind(err, gatehouse.NotFound) {
+		return nil, nil, err
+	}
 	if other, err := s.Store.FindIdentityByUser(ctx, g.ID, u.ID); err == nil && other.State == gatehouse.IdentityActive {
 		return nil, notLinkable("your account is linked to this group under another NameID"), nil
 	} else if err != nil && !gatehouse.IsKind(err, gatehouse.NotFound) {

@@ -174,6 +174,8 @@ func (s *Service) ConfirmLink(ctx context.Context, g *gatehouse.Group, token str
 			}
 		case err == nil && !si.Active():
 			return accessRemoved(nil)
+		case err == nil && !sameUID(si.ExternUID, f.ExternUID):
+			return notLinkable("your identity provider provisioned your account under another NameID")
 		case err != nil && !gatehouse.IsKind(err, gatehouse.NotFound):
 			return err
 		}

@@ -432,3 +432,42 @@ func TestSignOut(t *testing.T) {
 		}
 	})
 }
+
+func TestLinkRefusedUnderAnotherNameID(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		alice, err := e.adm.CreateUser(ctx, admin.System, admin.NewUser{Username: "alice", Email: "alice@example.com", Password: alicePassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.provision("00u1alice", "alice.idp", "alice@example.com")
+		b := e.browser()
+		if res := b.post("/users/sign_in", url.Values{"login": {"alice"}, "password": {alicePassword}}); res.status != http.StatusSeeOther {
+			t.Fatalf("password sign-in = %d", res.status)
+		}
+		resp, _ := samltest.SignIn(t, e.crewjam("00u1mallory"), b.start("acme.corp", ""))
+		e.wantFailure("link under another NameID", e.group, b.callback("acme.corp", resp, ""), http.StatusForbidden, "not_linkable")
+		if m, err := e.s.FindMember(ctx, e.group.ID, alice.ID); err != nil || m.State != gatehouse.MemberPendingLink {
+			t.Errorf("membership = %+v, %v; want still pending", m, err)
+		}
+	})
+}
+
+func TestMetrics(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		e.provision("00u1alice", "alice@acme.example", "alice@acme.example")
+		b := e.browser()
+		b.continueTo(b.callback("acme.corp", e.signed(e.group, e.okta, "00u1alice", ""), ""), "/-/account")
+		b.callback("acme.corp", e.signed(e.group, e.okta, "nobody", ""), "")
+		body := b.get("/metrics").body
+		for _, want := range []string{
+			`gatehouse_saml_signins_total{outcome="signed_in"} 1`,
+			`gatehouse_saml_signins_total{outcome="unknown_name_id"} 1`,
+			`gatehouse_saml_acs_duration_seconds_count 2`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
+}
