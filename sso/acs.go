@@ -64,6 +64,10 @@ type Response struct {
 	ByID      bool
 	ClientIP  string
 	UserAgent string
+	// FormError, when set, says why the posted form itself is refused (a
+	// second SAMLResponse, say): the response is logged and refused
+	// unread.
+	FormError string
 }
 
 // Accepted is a response that passed every check: the browser goes on to
@@ -119,7 +123,12 @@ func (s *Service) ACS(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SA
 	}
 	entry.Clamp()
 	if lerr := s.Store.AppendSAMLLog(ctx, entry, LogKeep); lerr != nil {
-		return Accepted{}, fmt.Errorf("write the SAML log of group %s: %w", g.Path, errors.Join(lerr, f))
+		// Without its log entry a refusal could not be looked up, and a
+		// success would leave no trace: refuse both.
+		if f != nil {
+			lerr = errors.Join(lerr, f)
+		}
+		return Accepted{}, fmt.Errorf("write the SAML log of group %s: %w", g.Path, lerr)
 	}
 	if f != nil {
 		f.Reference = entry.ReferenceID
@@ -133,6 +142,12 @@ func (s *Service) ACS(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SA
 // *Failure is a refusal; an error alone is the database's.
 func (s *Service) acs(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SAMLConfig, in Response, entry *gatehouse.SAMLLogEntry) (Accepted, *Failure, error) {
 	now := entry.At
+	if in.FormError != "" {
+		return Accepted{}, &Failure{Status: http.StatusBadRequest, Outcome: OutcomeInvalid,
+			Title:   "Your identity provider's response was refused",
+			Message: in.FormError,
+			Next:    "Start again from the group's sign-in page. If it fails again, give the group's owner the reference below."}, nil
+	}
 	idp, err := IdP(cfg)
 	if err != nil {
 		return Accepted{}, misconfigured(err), nil

@@ -6,12 +6,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/saml/samltest"
 	"github.com/gatehouse-sso/gatehouse/scim/scimpatch"
 	"github.com/gatehouse-sso/gatehouse/server/web"
+	"github.com/gatehouse-sso/gatehouse/store"
 )
 
 func TestSCIMUserSignsInSPInitiated(t *testing.T) {
@@ -370,6 +372,9 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("%s: %s %s = %d, want %d\n%s", tc.name, tc.method, tc.path, res.status, tc.status, res.body)
 			}
 		}
+		for _, form := range []url.Values{{}, {"SAMLResponse": {"a", "b"}}, {"SAMLResponse": {"a"}, "RelayState": {"/a", "/b"}}} {
+			e.wantFailure("malformed form "+form.Encode(), e.group, b.do("POST", "/groups/acme.corp/-/saml/callback", form, false), http.StatusBadRequest, "invalid")
+		}
 		if res := b.get("/groups/acme.corp/-/saml/metadata"); res.status != http.StatusOK || !strings.Contains(res.body, samltest.Base+"/groups/acme.corp/-/saml/callback") {
 			t.Errorf("metadata = %d\n%s", res.status, res.body)
 		}
@@ -468,6 +473,25 @@ func TestMetrics(t *testing.T) {
 			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %s", want)
 			}
+		}
+	})
+}
+
+// brokenCache is a store whose replay cache cannot be written.
+type brokenCache struct{ store.Store }
+
+func (brokenCache) ConsumeSAMLAssertion(context.Context, int64, string, time.Time, time.Time) error {
+	return gatehouse.Errorf(gatehouse.Unavailable, "the database is away")
+}
+
+func TestReplayCacheFailsClosed(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		e.provision("00u1alice", "alice@acme.example", "alice@acme.example")
+		b := e.browser()
+		b.node = newNode(t, brokenCache{e.s})
+		e.wantFailure("callback while the replay cache fails", e.group, b.callback("acme.corp", e.signed(e.group, e.okta, "00u1alice", ""), ""), http.StatusServiceUnavailable, "unavailable")
+		if status, _ := b.me(); status != http.StatusUnauthorized {
+			t.Errorf("GET /api/v4/user = %d, want 401", status)
 		}
 	})
 }

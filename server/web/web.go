@@ -259,23 +259,22 @@ func (h *Handler) acs(w http.ResponseWriter, r *http.Request) error {
 		h.Metrics.observe("not_configured", "", time.Since(start))
 		return err
 	}
+	in := sso.Response{ByID: isDigits(ref), ClientIP: clientIP(r), UserAgent: r.UserAgent()}
 	if err := r.ParseForm(); err != nil {
-		h.Metrics.observe(sso.OutcomeInvalid, g.Path, time.Since(start))
-		return gatehouse.Errorf(gatehouse.Invalid, "the sign-in response is not a readable form")
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.Metrics.observe(sso.OutcomeInvalid, g.Path, time.Since(start))
+			return err
+		}
+		in.FormError = "The sign-in response was not a readable form."
 	}
 	// One value each: a second one is the parameter pollution of
 	// security.md §1.17.
 	if len(r.PostForm["SAMLResponse"]) != 1 || len(r.PostForm["RelayState"]) > 1 {
-		h.Metrics.observe(sso.OutcomeInvalid, g.Path, time.Since(start))
-		return gatehouse.Errorf(gatehouse.Invalid, "the sign-in response must carry exactly one SAMLResponse and at most one RelayState")
+		in.FormError = "The sign-in response must carry exactly one SAMLResponse and at most one RelayState."
 	}
-	acc, err := h.SSO.ACS(ctx, g, cfg, sso.Response{
-		SAMLResponse: r.PostForm.Get("SAMLResponse"),
-		RelayState:   r.PostForm.Get("RelayState"),
-		ByID:         isDigits(ref),
-		ClientIP:     clientIP(r),
-		UserAgent:    r.UserAgent(),
-	})
+	in.SAMLResponse, in.RelayState = r.PostForm.Get("SAMLResponse"), r.PostForm.Get("RelayState")
+	acc, err := h.SSO.ACS(ctx, g, cfg, in)
 	outcome := acc.Outcome
 	var f *sso.Failure
 	if errors.As(err, &f) {

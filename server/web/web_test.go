@@ -86,22 +86,28 @@ func newEnv(t *testing.T, stores []store.Store) *env {
 	e.config = e.trust(e.group, e.okta, func(*gatehouse.SAMLConfig) {})
 	e.trust(e.other, e.entra, func(*gatehouse.SAMLConfig) {})
 
+	for _, st := range stores {
+		e.nodes = append(e.nodes, newNode(t, st))
+	}
+	return e
+}
+
+// newNode starts a server node over st.
+func newNode(t *testing.T, st store.Store) *node {
+	t.Helper()
 	logw := io.Discard
 	if testing.Verbose() {
 		logw = os.Stderr
 	}
 	kp := samltest.Keys("sp")
-	for _, st := range stores {
-		srv, err := server.New(server.Config{Addr: "127.0.0.1:0", BaseURL: samltest.Base, DB: st,
-			Logger: slog.New(slog.NewTextHandler(logw, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := &sso.Service{Store: st, BaseURL: samltest.Base, Keys: sso.KeyPair{Key: kp.Key, Certificate: kp.Cert}}
-		(&web.Handler{SSO: svc, Secure: true, Metrics: web.NewMetrics(srv.Registry(), false)}).Register(srv)
-		e.nodes = append(e.nodes, &node{h: srv, svc: svc})
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", BaseURL: samltest.Base, DB: st,
+		Logger: slog.New(slog.NewTextHandler(logw, nil))})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return e
+	svc := &sso.Service{Store: st, BaseURL: samltest.Base, Keys: sso.KeyPair{Key: kp.Key, Certificate: kp.Cert}}
+	(&web.Handler{SSO: svc, Secure: true, Metrics: web.NewMetrics(srv.Registry(), false)}).Register(srv)
+	return &node{h: srv, svc: svc}
 }
 
 // trust configures g to trust idp, then applies edit.
