@@ -495,3 +495,16 @@ func TestReplayCacheFailsClosed(t *testing.T) {
 		}
 	})
 }
+
+func TestDeprovisionEndsTheSSOSession(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		si := e.provision("00u1alice", "alice@acme.example", "alice@acme.example")
+		b := e.browser()
+		b.continueTo(b.callback("acme.corp", e.signed(e.group, e.okta, "00u1alice", ""), ""), "/-/account")
+		b.wantSignedInAs("alice")
+		e.patch(si, scimpatch.Operation{Op: "replace", Path: "active", Value: false})
+		if status, _ := b.me(); status != http.StatusUnauthorized {
+			t.Errorf("GET /api/v4/user after deprovisioning = %d, want 401", status)
+		}
+	})
+}
