@@ -201,10 +201,7 @@ func (h *Handler) landing(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := h.browser(w, r, true); err != nil {
-		return err
-	}
-	sess, u, err := h.session(r)
+	b, u, err := h.browser(w, r, true)
 	if err != nil {
 		return err
 	}
@@ -216,7 +213,7 @@ func (h *Handler) landing(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		d.LinkPrompt = !linked
-		d.CanLink = h.SSO.CanLink(sess)
+		d.CanLink = h.SSO.CanLink(b.Session)
 	}
 	return render(w, http.StatusOK, "sso", page{Title: "Sign in to " + g.Name, SignedIn: u, D: d})
 }

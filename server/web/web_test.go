@@ -37,7 +37,7 @@ const alicePassword = "correct horse battery staple"
 // group acme.corp, whose IdP is okta, and the group other, whose IdP is
 // entra.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	s      store.Store
 	nodes  []*node
 	adm    *admin.Service
@@ -66,7 +66,7 @@ func backends(t *testing.T, n int, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func newEnv(t *testing.T, stores []store.Store) *env {
+func newEnv(t testing.TB, stores []store.Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	s := stores[0]
@@ -93,7 +93,7 @@ func newEnv(t *testing.T, stores []store.Store) *env {
 }
 
 // newNode starts a server node over st.
-func newNode(t *testing.T, st store.Store) *node {
+func newNode(t testing.TB, st store.Store) *node {
 	t.Helper()
 	logw := io.Discard
 	if testing.Verbose() {
@@ -147,7 +147,7 @@ func (e *env) patch(si *gatehouse.SCIMIdentity, op scimpatch.Operation) {
 
 // browser is a browser with its cookies, talking to one node at a time.
 type browser struct {
-	t       *testing.T
+	t       testing.TB
 	node    *node
 	cookies map[string]*http.Cookie
 }
@@ -321,4 +321,22 @@ func itoa(id int64) string { return fmt.Sprint(id) }
 
 func callerOf(e *env) provision.Caller {
 	return provision.Caller{Group: e.group, TokenID: 1, RequestID: "test"}
+}
+
+// BenchmarkACS measures a sign-in's ACS on SQLite: the response checks,
+// the replay cache, the outcome and the SAML log entry.
+func BenchmarkACS(b *testing.B) {
+	e := newEnv(b, sqlitestoretest.OpenShared(b, 1))
+	e.provision("00u1alice", "alice@acme.example", "alice@acme.example")
+	responses := make([]string, b.N)
+	for i := range responses {
+		responses[i] = e.signed(e.group, e.okta, "00u1alice", "")
+	}
+	br := e.browser()
+	b.ResetTimer()
+	for i := range b.N {
+		if res := br.callback("acme.corp", responses[i], ""); res.status != http.StatusSeeOther {
+			b.Fatalf("callback = %d\n%s", res.status, res.body)
+		}
+	}
 }
