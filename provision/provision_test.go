@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
@@ -411,4 +412,50 @@ func TestCreateNeedsEmail(t *testing.T) {
 			t.Errorf("error %q does not mention email", err)
 		}
 	})
+}
+
+func TestDeprovisionEndsGroupSSOSessions(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		deprovision func(e *env, si *gatehouse.SCIMIdentity) error
+	}{
+		{"active false", func(e *env, si *gatehouse.SCIMIdentity) error {
+			_, err := e.patch(si.SCIMID, active(false))
+			return err
+		}},
+		{"delete", func(e *env, si *gatehouse.SCIMIdentity) error {
+			return e.svc.Delete(context.Background(), e.caller, si.SCIMID, 0)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			backends(t, func(t *testing.T, e *env) {
+				ctx := context.Background()
+				now := time.Now()
+				si := e.create(user(t, "00uS", "sam@acme.example", "sam@acme.example"))
+				session := func(tag string, sso bool) *gatehouse.Session {
+					t.Helper()
+					s := &gatehouse.Session{Hash: gatehouse.HashToken(tag), UserID: si.UserID, ExpiresAt: now.Add(time.Hour)}
+					if err := e.s.CreateSession(ctx, s); err != nil {
+						t.Fatal(err)
+					}
+					if sso {
+						if err := e.s.MarkSessionSSO(ctx, s.ID, e.group.ID, now); err != nil {
+							t.Fatal(err)
+						}
+					}
+					return s
+				}
+				ssoSession, plain := session("sso", true), session("plain", false)
+				if err := tc.deprovision(e, si); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.s.FindSessionByHash(ctx, ssoSession.Hash, now); !gatehouse.IsKind(err, gatehouse.NotFound) {
+					t.Errorf("the group's SSO session after deprovisioning: FindSessionByHash = %v, want NotFound", err)
+				}
+				if _, err := e.s.FindSessionByHash(ctx, plain.Hash, now); err != nil {
+					t.Errorf("a session without the group's SSO after deprovisioning: FindSessionByHash = %v, want it kept", err)
+				}
+			})
+		})
+	}
 }

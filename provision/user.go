@@ -546,6 +546,12 @@ func (s *Service) deprovision(ctx context.Context, q store.Queries, g *gatehouse
 	if err := q.LockGroup(ctx, g.ID); err != nil {
 		return err
 	}
+	// The IdP removed the user: the sessions its SSO signed in end with
+	// the membership (decision 10), in the same transaction, so a refused
+	// deprovisioning (the last owner) keeps them too.
+	if _, err := q.DeleteGroupSSOSessions(ctx, g.ID, user.ID); err != nil {
+		return err
+	}
 	m, err := q.FindMember(ctx, g.ID, user.ID)
 	if gatehouse.IsKind(err, gatehouse.NotFound) {
 		return nil

@@ -409,6 +409,9 @@ type SAMLStateQueries interface {
 	// FindSessionByHash returns the session with the hash. NotFound when
 	// there is none or it is expired at now.
 	FindSessionByHash(ctx context.Context, hash []byte, now time.Time) (*gatehouse.Session, error)
+	// FindSession returns the session with the id. NotFound when there is
+	// none or it is expired at now.
+	FindSession(ctx context.Context, id int64, now time.Time) (*gatehouse.Session, error)
 	// TouchSession sets the session's LastSeenAt. NotFound; Invalid when at
 	// is zero.
 	TouchSession(ctx context.Context, id int64, at time.Time) error

@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"math/big"
 	"os"
 	"strings"
 	"time"
@@ -14,6 +19,8 @@ import (
 	"github.com/gatehouse-sso/gatehouse/scimlog"
 	"github.com/gatehouse-sso/gatehouse/server"
 	"github.com/gatehouse-sso/gatehouse/server/scimhttp"
+	"github.com/gatehouse-sso/gatehouse/server/web"
+	"github.com/gatehouse-sso/gatehouse/sso"
 	"github.com/gatehouse-sso/gatehouse/store"
 	"github.com/gatehouse-sso/gatehouse/store/pgstore"
 )
@@ -27,7 +34,7 @@ func runServe(ctx context.Context, c *cli) error {
 	tlsCert := fs.String("tls-cert", "", "PEM certificate file: serve HTTPS directly (with --tls-key; env GATEHOUSE_TLS_CERT)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file for --tls-cert (env GATEHOUSE_TLS_KEY)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs or IPs whose X-Forwarded-* headers are believed (env GATEHOUSE_TRUSTED_PROXIES)")
-	groupLabels := fs.Bool("metrics-group-labels", false, "label SCIM metrics with the group path (only with few groups: every group adds series; env GATEHOUSE_METRICS_GROUP_LABELS)")
+	groupLabels := fs.Bool("metrics-group-labels", false, "label SCIM and SAML metrics with the group path (only with few groups: every group adds series; env GATEHOUSE_METRICS_GROUP_LABELS)")
 	adminPWFile := fs.String("initial-admin-password-file", "", "file holding the password of the first administrator, root (default: generate a one-time password and print it once)")
 	if err := c.parse(fs); err != nil {
 		return err
@@ -98,6 +105,15 @@ func runServe(ctx context.Context, c *cli) error {
 		Metrics:    scimhttp.NewMetrics(srv.Registry(), *groupLabels),
 		RequestLog: requestLog,
 	}).Register(srv)
+	keys, err := ephemeralKeyPair()
+	if err != nil {
+		return err
+	}
+	(&web.Handler{
+		SSO:     &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: keys},
+		Secure:  srv.BaseURL().Scheme == "https",
+		Metrics: web.NewMetrics(srv.Registry(), *groupLabels),
+	}).Register(srv)
 	runErr := srv.Run(ctx)
 	// The requests have finished: write the log entries still queued before
 	// the store closes (deferred above). A crash loses them; that is the
@@ -124,4 +140,33 @@ func runMigrate(ctx context.Context, c *cli) error {
 		fmt.Fprintf(c.stderr, "schema at version %d (this binary knows up to %d)\n", info.Current, info.Known)
 		return nil
 	})
+}
+
+// ephemeralKeyPair generates an SP key pair that lives as long as the
+// process. It is a stand-in: the integrator replaces it with
+// instancekey.Load, which keeps one key pair in the database for every node
+// (behaviour.md decision 37). With it, each restart changes the SP
+// certificate in the metadata.
+func ephemeralKeyPair() (sso.KeyPair, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return sso.KeyPair{}, fmt.Errorf("generate the SAML key pair: %w", err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(now.UnixNano()),
+		Subject:      pkix.Name{CommonName: "Gatehouse SAML SP"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.AddDate(10, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return sso.KeyPair{}, fmt.Errorf("create the SAML certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return sso.KeyPair{}, fmt.Errorf("parse the SAML certificate: %w", err)
+	}
+	return sso.KeyPair{Key: key, Certificate: cert}, nil
 }

@@ -130,6 +130,16 @@ func TestServe(t *testing.T) {
 		t.Errorf("GET /metrics = %d, want Prometheus text with request and pool metrics:\n%.500s", code, body)
 	}
 
+	if code, body := get(t, base+"/users/sign_in"); code != 200 || !strings.Contains(body, `action="/users/sign_in"`) {
+		t.Errorf("GET /users/sign_in = %d, want the sign-in page:\n%.500s", code, body)
+	}
+	if code, _ := get(t, base+"/api/v4/user"); code != 401 {
+		t.Errorf("GET /api/v4/user without credentials = %d, want 401", code)
+	}
+	if code, _ := get(t, base+"/groups/nope/-/saml/metadata"); code != 404 {
+		t.Errorf("GET metadata of an unknown group = %d, want 404", code)
+	}
+
 	// The one-time password is printed once, outside the structured log.
 	logs := n.stderr.String()
 	if !strings.Contains(logs, `"msg":"database ready"`) {

@@ -55,6 +55,15 @@ func testSessionCRUD(t *testing.T, s store.Store) {
 	_, err = s.FindSessionByHash(ctx, s1.Hash, time.Time{})
 	wantKind(t, "FindSessionByHash(now zero)", err, gatehouse.Invalid)
 
+	got, err = s.FindSession(ctx, s1.ID, beforeExpiry)
+	wantFound(t, "FindSession", got, err, s1)
+	_, err = s.FindSession(ctx, missingID, beforeExpiry)
+	wantKind(t, "FindSession(unknown)", err, gatehouse.NotFound)
+	_, err = s.FindSession(ctx, s1.ID, fixedTime)
+	wantKind(t, "FindSession at its expiry", err, gatehouse.NotFound)
+	_, err = s.FindSession(ctx, s1.ID, time.Time{})
+	wantKind(t, "FindSession(now zero)", err, gatehouse.Invalid)
+
 	must(t, "TouchSession", s.TouchSession(ctx, s1.ID, zonedTime))
 	got, err = s.FindSessionByHash(ctx, s1.Hash, beforeExpiry)
 	must(t, "FindSessionByHash after TouchSession", err)

@@ -56,6 +56,17 @@ func (q *queries) FindSessionByHash(ctx context.Context, hash []byte, now time.T
 		`SELECT `+sessionCols+` FROM sessions WHERE token_hash = $1 AND expires_at > $2`, []any{hash, q.t(now)}, nf)
 }
 
+// FindSession implements store.SAMLStateQueries.
+func (q *queries) FindSession(ctx context.Context, id int64, now time.Time) (*gatehouse.Session, error) {
+	const op = "FindSession"
+	if err := q.checkNow(op, now); err != nil {
+		return nil, err
+	}
+	return findOne(ctx, q, op, scanSession,
+		`SELECT `+sessionCols+` FROM sessions WHERE id = $1 AND expires_at > $2`, []any{id, q.t(now)},
+		func() error { return q.notFound(op, "session %d not found or expired", id) })
+}
+
 // TouchSession implements store.SAMLStateQueries.
 func (q *queries) TouchSession(ctx context.Context, id int64, at time.Time) error {
 	const op = "TouchSession"

@@ -1,0 +1,485 @@
+// Package web serves the browser side of Gatehouse: each group's SAML SSO
+// (metadata, the sign-in page and its start, the assertion consumer
+// service, the continue step and link confirmation), password sign-in and
+// sign-out, the account page, and GET /api/v4/user for a session cookie or a
+// personal access token. The rules are package sso's; this package speaks
+// HTTP, cookies and HTML.
+//
+// Pages are html/template with one shared layout and plain CSS, no
+// JavaScript. Every POST form but the ACS is checked by net/http's
+// CrossOriginProtection; the ACS is exempt because the IdP posts to it
+// cross-site, and its response is checked by signature instead. Failure
+// pages say what happened, what to do and the reference id, never XML or
+// internal details. Cookies are HttpOnly and SameSite=Lax, and Secure when
+// the base URL is https.
+package web
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/server"
+	"github.com/gatehouse-sso/gatehouse/sso"
+)
+
+// Cookie names.
+const (
+	SessionCookie = "gatehouse_session"
+	// BrowserCookie holds a random nonce that binds SAML flows to the
+	// browser that started them (only its SHA-256 is stored).
+	BrowserCookie = "gatehouse_browser"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pages = func() map[string]*template.Template {
+	layout := template.Must(template.ParseFS(templateFS, "templates/layout.html"))
+	m := map[string]*template.Template{}
+	for _, name := range []string{"failure", "sso", "link", "signin", "account"} {
+		m[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+	}
+	return m
+}()
+
+// Handler serves the web pages. Set the fields, then Register it.
+type Handler struct {
+	SSO *sso.Service
+	// Secure marks cookies Secure; set it when the base URL is https.
+	Secure bool
+	// Metrics, when set, counts sign-ins by outcome and times the ACS.
+	Metrics *Metrics
+
+	cop *http.CrossOriginProtection
+}
+
+// Register adds the routes to srv.
+func (h *Handler) Register(srv *server.Server) {
+	h.cop = http.NewCrossOriginProtection()
+	opt := server.WithErrorRenderer(RenderError)
+	g := "/groups/{group}/-/saml/"
+	srv.HandleFunc("GET "+g+"metadata", h.metadata, opt)
+	srv.HandleFunc("GET "+g+"sso", h.landing, opt)
+	srv.HandleFunc("POST "+g+"sso", h.start, opt)
+	srv.HandleFunc("POST "+g+"callback", h.acs, opt)
+	srv.HandleFunc("GET "+g+"continue", h.continueFlow, opt)
+	srv.HandleFunc("POST "+g+"continue", h.confirmLink, opt)
+	srv.HandleFunc("GET /users/sign_in", h.signInForm, opt)
+	srv.HandleFunc("POST /users/sign_in", h.signIn, opt)
+	srv.HandleFunc("POST /users/sign_out", h.signOut, opt)
+	srv.HandleFunc("GET /-/account", h.account, opt)
+	srv.HandleFunc("GET /api/v4/user", h.apiUser)
+}
+
+// page is what every template gets.
+type page struct {
+	Title    string
+	SignedIn *gatehouse.User
+	D        any
+}
+
+func render(w http.ResponseWriter, status int, name string, p page) error {
+	var b strings.Builder
+	if err := pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https:; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	_, err := w.Write([]byte(b.String()))
+	return err
+}
+
+// failureData is what the failure page shows.
+type failureData struct {
+	Message, Next, Reference, RequestID string
+}
+
+// RenderError is the ErrorRenderer of the web pages: an *sso.Failure
+// becomes its page; anything else a page with the safe message and the
+// request id.
+func RenderError(w http.ResponseWriter, r *http.Request, status int, err error, ref string) {
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Del("Location")
+	var f *sso.Failure
+	if errors.As(err, &f) {
+		// A Failure's texts are written to be shown, whatever its status.
+		render(w, status, "failure", page{Title: f.Title, D: failureData{Message: f.Message, Next: f.Next, Reference: f.Reference, RequestID: ref}})
+		return
+	}
+	title, next := "Something went wrong", "Try again in a minute. If it keeps failing, tell the instance's administrator the request id below."
+	msg := server.ErrorMessage(err)
+	if status < 500 {
+		title, next = http.StatusText(status), "Go back and try again."
+	}
+	render(w, status, "failure", page{Title: title, D: failureData{Message: msg, Next: next, RequestID: ref}})
+}
+
+func (h *Handler) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
+		HttpOnly: true, Secure: h.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+func (h *Handler) clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: h.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+// session returns the request's signed-in session and user, or nils.
+func (h *Handler) session(r *http.Request) (*gatehouse.Session, *gatehouse.User, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return nil, nil, nil
+	}
+	sess, u, err := h.SSO.Session(r.Context(), c.Value)
+	if gatehouse.IsKind(err, gatehouse.NotFound) {
+		return nil, nil, nil
+	}
+	return sess, u, err
+}
+
+// browser returns the browser's binding; with create, it gives a browser
+// without a nonce cookie a new one.
+func (h *Handler) browser(w http.ResponseWriter, r *http.Request, create bool) (sso.Browser, *gatehouse.User, error) {
+	var b sso.Browser
+	if c, err := r.Cookie(BrowserCookie); err == nil && c.Value != "" && len(c.Value) <= 128 {
+		b.Hash = gatehouse.HashToken(c.Value)
+	} else if create {
+		nonce, hash := gatehouse.NewToken("")
+		h.setCookie(w, BrowserCookie, nonce, 30*24*time.Hour)
+		b.Hash = hash
+	}
+	sess, u, err := h.session(r)
+	b.Session = sess
+	return b, u, err
+}
+
+// checkOrigin refuses cross-origin POSTs (CSRF).
+func (h *Handler) checkOrigin(r *http.Request) error {
+	if err := h.cop.Check(r); err != nil {
+		return &sso.Failure{Status: http.StatusForbidden, Outcome: "cross_origin",
+			Title:   "Request refused",
+			Message: "This form was sent from another site, so Gatehouse refused it.",
+			Next:    "Go back to the Gatehouse page and send the form from there.", Err: err}
+	}
+	return nil
+}
+
+func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
+	g, _, err := h.SSO.Group(r.Context(), r.PathValue("group"))
+	if err != nil {
+		return err
+	}
+	md, err := h.SSO.Metadata(g)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	_, err = w.Write(md)
+	return err
+}
+
+// ssoData is what the SSO landing page shows.
+type ssoData struct {
+	GroupName, IdPName, Here, Redirect string
+	LinkPrompt, CanLink                bool
+}
+
+func (h *Handler) landing(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	g, cfg, err := h.SSO.Group(ctx, r.PathValue("group"))
+	if err != nil {
+		return err
+	}
+	b, u, err := h.browser(w, r, true)
+	if err != nil {
+		return err
+	}
+	d := ssoData{GroupName: g.Name, IdPName: idpName(cfg), Here: "/groups/" + g.Path + "/-/saml/sso",
+		Redirect: sso.SafeRelayState(r.URL.Query().Get("redirect"))}
+	if u != nil {
+		linked, err := h.SSO.Linked(ctx, g, u)
+		if err != nil {
+			return err
+		}
+		d.LinkPrompt = !linked
+		d.CanLink = h.SSO.CanLink(b.Session)
+	}
+	return render(w, http.StatusOK, "sso", page{Title: "Sign in to " + g.Name, SignedIn: u, D: d})
+}
+
+// idpName is how the sign-in button names the IdP: its SSO URL's host.
+func idpName(cfg *gatehouse.SAMLConfig) string {
+	if u, err := url.Parse(cfg.SSOURL); err == nil && u.Host != "" {
+		return u.Hostname()
+	}
+	return "your identity provider"
+}
+
+func (h *Handler) start(w http.ResponseWriter, r *http.Request) error {
+	if err := h.checkOrigin(r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	g, cfg, err := h.SSO.Group(ctx, r.PathValue("group"))
+	if err != nil {
+		return err
+	}
+	b, _, err := h.browser(w, r, true)
+	if err != nil {
+		return err
+	}
+	to, err := h.SSO.Start(ctx, g, cfg, b.Hash, b.Session, r.PostFormValue("redirect"))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, to, http.StatusFound)
+	return nil
+}
+
+func (h *Handler) acs(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	start := time.Now()
+	ref := r.PathValue("group")
+	g, cfg, err := h.SSO.Group(ctx, ref)
+	if err != nil {
+		h.Metrics.observe("not_configured", "", time.Since(start))
+		return err
+	}
+	in := sso.Response{ByID: isDigits(ref), ClientIP: clientIP(r), UserAgent: r.UserAgent()}
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.Metrics.observe(sso.OutcomeInvalid, g.Path, time.Since(start))
+			return err
+		}
+		in.FormError = "The sign-in response was not a readable form."
+	}
+	// One value each: a second one is the parameter pollution of
+	// security.md §1.17.
+	if len(r.PostForm["SAMLResponse"]) != 1 || len(r.PostForm["RelayState"]) > 1 {
+		in.FormError = "The sign-in response must carry exactly one SAMLResponse and at most one RelayState."
+	}
+	in.SAMLResponse, in.RelayState = r.PostForm.Get("SAMLResponse"), r.PostForm.Get("RelayState")
+	acc, err := h.SSO.ACS(ctx, g, cfg, in)
+	outcome := acc.Outcome
+	var f *sso.Failure
+	if errors.As(err, &f) {
+		outcome = f.Outcome
+	} else if err != nil {
+		outcome = "error"
+	}
+	h.Metrics.observe(outcome, g.Path, time.Since(start))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, acc.Location, http.StatusSeeOther)
+	return nil
+}
+
+func clientIP(r *http.Request) string {
+	if ip := server.ClientIP(r); ip.IsValid() {
+		return ip.String()
+	}
+	return ""
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// linkData is what the link confirmation page shows.
+type linkData struct {
+	GroupName, NameID, Username, Token, Action string
+}
+
+func (h *Handler) continueFlow(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	g, _, err := h.SSO.Group(ctx, r.PathValue("group"))
+	if err != nil {
+		return err
+	}
+	b, u, err := h.browser(w, r, false)
+	if err != nil {
+		return err
+	}
+	res, err := h.SSO.Continue(ctx, g, r.URL.Query().Get("token"), b)
+	if err != nil {
+		return err
+	}
+	if c := res.Confirm; c != nil {
+		return render(w, http.StatusOK, "link", page{Title: "Link your account", SignedIn: u, D: linkData{
+			GroupName: c.GroupName, NameID: c.NameID, Username: c.Username, Token: c.Token,
+			Action: "/groups/" + g.Path + "/-/saml/continue"}})
+	}
+	return h.finish(w, r, res)
+}
+
+func (h *Handler) confirmLink(w http.ResponseWriter, r *http.Request) error {
+	if err := h.checkOrigin(r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	g, _, err := h.SSO.Group(ctx, r.PathValue("group"))
+	if err != nil {
+		return err
+	}
+	b, _, err := h.browser(w, r, false)
+	if err != nil {
+		return err
+	}
+	res, err := h.SSO.ConfirmLink(ctx, g, r.PostFormValue("token"), b)
+	if err != nil {
+		return err
+	}
+	return h.finish(w, r, res)
+}
+
+func (h *Handler) finish(w http.ResponseWriter, r *http.Request, res sso.Result) error {
+	if res.SessionToken != "" {
+		h.setCookie(w, SessionCookie, res.SessionToken, h.SSO.SessionLifetime())
+	}
+	http.Redirect(w, r, res.Location, http.StatusSeeOther)
+	return nil
+}
+
+// signInData is what the sign-in page shows.
+type signInData struct {
+	LinkNotice             bool
+	Error, Login, ReturnTo string
+}
+
+func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) error {
+	_, u, err := h.session(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	return render(w, http.StatusOK, "signin", page{Title: "Sign in", SignedIn: u, D: signInData{
+		LinkNotice: q.Get("reason") == "link", ReturnTo: sso.SafeRelayState(q.Get("return_to"))}})
+}
+
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) error {
+	if err := h.checkOrigin(r); err != nil {
+		return err
+	}
+	sess, _, err := h.session(r)
+	if err != nil {
+		return err
+	}
+	login, returnTo := r.PostFormValue("login"), sso.SafeRelayState(r.PostFormValue("return_to"))
+	token, err := h.SSO.SignInPassword(r.Context(), login, r.PostFormValue("password"), sess)
+	var f *sso.Failure
+	if errors.As(err, &f) {
+		return render(w, f.Status, "signin", page{Title: "Sign in", D: signInData{
+			Error: f.Message + " " + f.Next, Login: login, ReturnTo: returnTo}})
+	}
+	if err != nil {
+		return err
+	}
+	if returnTo == "" {
+		returnTo = sso.AccountPath
+	}
+	return h.finish(w, r, sso.Result{Location: returnTo, SessionToken: token})
+}
+
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {
+	if err := h.checkOrigin(r); err != nil {
+		return err
+	}
+	sess, _, err := h.session(r)
+	if err != nil {
+		return err
+	}
+	if err := h.SSO.SignOut(r.Context(), sess); err != nil {
+		return err
+	}
+	h.clearCookie(w, SessionCookie)
+	http.Redirect(w, r, "/users/sign_in", http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) account(w http.ResponseWriter, r *http.Request) error {
+	_, u, err := h.session(r)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		http.Redirect(w, r, "/users/sign_in?return_to="+url.QueryEscape(sso.AccountPath), http.StatusSeeOther)
+		return nil
+	}
+	a, err := h.SSO.FindAccount(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	return render(w, http.StatusOK, "account", page{Title: "Your account", SignedIn: u, D: a})
+}
+
+// apiUser is GitLab's GET /api/v4/user: the user of the personal access
+// token (PRIVATE-TOKEN or a Bearer token) or of the session cookie.
+func (h *Handler) apiUser(w http.ResponseWriter, r *http.Request) error {
+	var u *gatehouse.User
+	token := r.Header.Get("PRIVATE-TOKEN")
+	if a := r.Header.Get("Authorization"); token == "" && a != "" {
+		scheme, t, ok := strings.Cut(a, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return unauthorized(w)
+		}
+		token = strings.TrimSpace(t)
+	}
+	if token != "" {
+		var err error
+		u, err = h.SSO.TokenUser(r.Context(), token)
+		if gatehouse.IsKind(err, gatehouse.Unauthenticated) {
+			return unauthorized(w)
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if _, u, err = h.session(r); err != nil {
+			return err
+		}
+	}
+	if u == nil {
+		return unauthorized(w)
+	}
+	body, err := json.Marshal(map[string]any{
+		"id": u.ID, "username": u.Username, "name": u.Name, "state": u.State, "email": u.PrimaryEmail(),
+		"is_admin": u.Admin,
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(body)
+	return err
+}
+
+// unauthorized answers GitLab's 401.
+func unauthorized(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, err := w.Write([]byte(`{"message":"401 Unauthorized"}`))
+	return err
+}

@@ -1,0 +1,234 @@
+// Package sso holds the use cases of signing in to Gatehouse: a group's SAML
+// SSO (start, the assertion consumer service, the continue step, linking a
+// personal account, creating a managed account on first sign-in), password
+// sign-in, browser sessions and personal access tokens.
+//
+// The business rules of behaviour.md decisions 8, 10, 11, 16-19 and 33-40
+// live here, once, above storage. Package saml checks the response; this
+// package consumes its request id, records its assertion in the replay
+// cache, decides the outcome and writes the group's SAML log. Every flow is
+// kept in the database, so a flow started on one node finishes on any other.
+// The group is an explicit argument of every call.
+//
+// A Service is safe for concurrent use.
+package sso
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/admin"
+	"github.com/gatehouse-sso/gatehouse/saml"
+	"github.com/gatehouse-sso/gatehouse/store"
+)
+
+// Lifetimes and limits.
+const (
+	// RequestTTL is how long an AuthnRequest waits for its response.
+	RequestTTL = 10 * time.Minute
+	// FlowTTL is how long a continue URL (and a link confirmation) works.
+	FlowTTL = 5 * time.Minute
+	// DefaultSessionTTL is how long a session lasts when Service.SessionTTL
+	// is zero.
+	DefaultSessionTTL = 24 * time.Hour
+	// LinkPasswordAge is how recently the session must have signed in with
+	// the password to link an account (decision 19).
+	LinkPasswordAge = time.Hour
+	// LogKeep is how many entries a group's SAML log keeps.
+	LogKeep = 1000
+	// MaxRelayState is the longest RelayState path accepted.
+	MaxRelayState = 1024
+)
+
+// AccountPath is where a signed-in user lands without a RelayState
+// (decision 39).
+const AccountPath = "/-/account"
+
+// KeyPair is the instance's SAML service provider key pair: it signs the
+// AuthnRequests and is announced in the metadata.
+type KeyPair struct {
+	Key         crypto.Signer
+	Certificate *x509.Certificate
+}
+
+// Service runs the sign-in use cases. Set the fields before the first call.
+type Service struct {
+	Store store.Store
+	// BaseURL is the public URL without a trailing slash; the SP values are
+	// built from it.
+	BaseURL string
+	Keys    KeyPair
+	// SessionTTL is the life of a session; 0 means DefaultSessionTTL.
+	SessionTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) sessionTTL() time.Duration {
+	if s.SessionTTL > 0 {
+		return s.SessionTTL
+	}
+	return DefaultSessionTTL
+}
+
+// Failure is a sign-in that cannot go on. Its texts are safe to show: what
+// happened, what the user can do next, and the reference id the group's
+// owner looks up in the SAML log. Err holds the detail for the server log.
+type Failure struct {
+	Status    int    // the HTTP status of the page: 400, 403 or 404
+	Outcome   string // the SAML log outcome and metrics label
+	Title     string
+	Message   string // what happened
+	Next      string // what to do now
+	Reference string // the SAML log entry's reference id; "" when none was written
+	Err       error
+}
+
+func (f *Failure) Error() string {
+	if f.Err != nil {
+		return "sso " + f.Outcome + ": " + f.Message + ": " + f.Err.Error()
+	}
+	return "sso " + f.Outcome + ": " + f.Message
+}
+
+// HTTPStatus is the status of the failure page.
+func (f *Failure) HTTPStatus() int { return f.Status }
+
+func (f *Failure) Unwrap() error { return f.Err }
+
+// notConfigured is the answer for a group without enabled SAML SSO, and for
+// a group that does not exist, so that nobody learns which groups exist.
+func notConfigured() *Failure {
+	return &Failure{Status: http.StatusNotFound, Outcome: "not_configured",
+		Title:   "SAML SSO is not configured for this group",
+		Message: "SAML SSO is not configured for this group, or the group does not exist.",
+		Next:    "Check the address you followed. If it is right, ask the group's owner to set up SAML SSO."}
+}
+
+// Group finds the group by ref (its path or numeric id) and its enabled
+// SAML configuration. A missing group, configuration or a disabled one are
+// all the same *Failure (404).
+func (s *Service) Group(ctx context.Context, ref string) (*gatehouse.Group, *gatehouse.SAMLConfig, error) {
+	g, err := admin.FindGroup(ctx, s.Store, ref)
+	switch {
+	case gatehouse.IsKind(err, gatehouse.NotFound), gatehouse.IsKind(err, gatehouse.Invalid):
+		return nil, nil, notConfigured()
+	case err != nil:
+		return nil, nil, err
+	}
+	cfg, err := s.Store.FindSAMLConfig(ctx, g.ID)
+	switch {
+	case gatehouse.IsKind(err, gatehouse.NotFound):
+		return nil, nil, notConfigured()
+	case err != nil:
+		return nil, nil, err
+	case !cfg.Enabled:
+		return nil, nil, notConfigured()
+	}
+	return g, cfg, nil
+}
+
+// EntityID is the group's SP entity ID (decision 33).
+func (s *Service) EntityID(g *gatehouse.Group) string { return s.BaseURL + "/groups/" + g.Path }
+
+// ACSURL is the group's canonical assertion consumer service URL.
+func (s *Service) ACSURL(g *gatehouse.Group) string { return s.EntityID(g) + "/-/saml/callback" }
+
+// SSOURL is the group's single sign-on URL, where users start.
+func (s *Service) SSOURL(g *gatehouse.Group) string { return s.EntityID(g) + "/-/saml/sso" }
+
+// MetadataURL is where the group's SP metadata is served.
+func (s *Service) MetadataURL(g *gatehouse.Group) string { return s.EntityID(g) + "/-/saml/metadata" }
+
+// SP returns the service provider the group's IdP sees: the entity ID by
+// path, and the ACS URLs by path (canonical) and by id.
+func (s *Service) SP(g *gatehouse.Group) saml.SP {
+	return saml.SP{
+		EntityID: s.EntityID(g),
+		ACSURLs: []string{
+			s.ACSURL(g),
+			s.BaseURL + "/groups/" + strconv.FormatInt(g.ID, 10) + "/-/saml/callback",
+		},
+		Key:         s.Keys.Key,
+		Certificate: s.Keys.Certificate,
+	}
+}
+
+// IdP returns the group's identity provider as package saml trusts it. An
+// error (a certificate that does not parse) is a configuration problem the
+// owner must fix.
+func IdP(cfg *gatehouse.SAMLConfig) (saml.IdP, error) {
+	idp := saml.IdP{
+		EntityID:          cfg.IdPEntityID,
+		SSOURL:            cfg.SSOURL,
+		Fingerprints:      cfg.Fingerprints,
+		AllowIdPInitiated: cfg.AllowIdPInitiated,
+		ClockSkew:         cfg.ClockSkew,
+	}
+	for i, p := range cfg.Certificates {
+		rest := []byte(p)
+		found := false
+		for {
+			var b *pem.Block
+			b, rest = pem.Decode(rest)
+			if b == nil {
+				break
+			}
+			if b.Type != "CERTIFICATE" {
+				continue
+			}
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return saml.IdP{}, fmt.Errorf("IdP certificate %d does not parse: %w", i+1, err)
+			}
+			idp.Certificates = append(idp.Certificates, c)
+			found = true
+		}
+		if !found {
+			return saml.IdP{}, fmt.Errorf("IdP certificate %d is not a PEM certificate", i+1)
+		}
+	}
+	return idp, nil
+}
+
+// Metadata returns the group's SP metadata.
+func (s *Service) Metadata(g *gatehouse.Group) ([]byte, error) {
+	return saml.Metadata(s.SP(g))
+}
+
+// SafeRelayState returns p when it is a local path the browser may be sent
+// to after sign-in (security.md §1.17): it starts with a single '/', holds
+// no '\', no control characters and no "//", and is at most MaxRelayState
+// bytes. Anything else is "".
+func SafeRelayState(p string) string {
+	if p == "" || len(p) > MaxRelayState || p[0] != '/' || strings.Contains(p, "//") || strings.ContainsRune(p, '\\') {
+		return ""
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x21 || p[i] == 0x7f {
+			return ""
+		}
+	}
+	if !gatehouseValidText(p) {
+		return ""
+	}
+	return p
+}
+
+// gatehouseValidText reports whether s is valid UTF-8.
+func gatehouseValidText(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
