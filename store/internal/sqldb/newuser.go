@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/canon"
+	"github.com/gatehouse-sso/gatehouse/scim"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
 
@@ -26,6 +27,7 @@ func (q *queries) CreateSCIMUser(ctx context.Context, n *store.NewSCIMUser) (sto
 	if err != nil || clash != (store.SCIMUserClashes{}) {
 		return clash, err
 	}
+	formatted := scim.FormattedName(n.SCIM.Attributes)
 	return clash, q.atomic(ctx, op, func(q *queries) error {
 		if err := q.CreateUser(ctx, n.User); err != nil {
 			return err
@@ -38,7 +40,7 @@ func (q *queries) CreateSCIMUser(ctx context.Context, n *store.NewSCIMUser) (sto
 		if err := q.PutMember(ctx, n.Member); err != nil {
 			return err
 		}
-		if err := q.CreateSCIMIdentity(ctx, n.SCIM); err != nil {
+		if err := q.createSCIMIdentity(ctx, op, n.SCIM, formatted); err != nil {
 			return err
 		}
 		detail, err := withUserID(n.Audit.Detail, id)
@@ -105,7 +107,7 @@ u AS (` + q.userRow(u, now).values(&b, "c", nil) + `
 ue AS (` + q.userEmailRows(&b, u) + `),
 i AS (` + q.identityRow(i, now).values(&b, "u", userID) + ` RETURNING id),
 m AS (` + q.memberRow(m, now).values(&b, "u", userID) + `),
-s AS (` + q.scimRow(s, now).values(&b, "u", userID) + ` RETURNING id),
+s AS (` + q.scimRow(s, now, scim.FormattedName(s.Attributes)).values(&b, "u", userID) + ` RETURNING id),
 se AS (` + q.scimEmailRows(&b, s) + `),
 a AS (` + q.auditRow(e, at).values(&b, "u", map[string]string{
 		"detail": `COALESCE(%s::jsonb, '{}'::jsonb) || jsonb_build_object('user_id', u.id)`}) + ` RETURNING id)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/canon"
-	"github.com/gatehouse-sso/gatehouse/scim"
 )
 
 // insertRow is one row to INSERT: its table, and its columns with their
@@ -96,15 +95,14 @@ func (e *env) memberRow(m *gatehouse.Member, now time.Time) insertRow {
 	}
 }
 
-// scimRow is the scim_identities row of s, created at now, version 1.
-func (e *env) scimRow(s *gatehouse.SCIMIdentity, now time.Time) insertRow {
+// scimRow is the scim_identities row of s, created at now, version 1;
+// formatted is the name.formatted of its document (scim.FormattedName), as
+// the name.formatted filter compares it.
+func (e *env) scimRow(s *gatehouse.SCIMIdentity, now time.Time, formatted string) insertRow {
 	var deletedAt any
 	if s.State == gatehouse.IdentityDeleted {
 		deletedAt = e.t(now)
 	}
-	// The formatted name is read from the document the IdP sent, as the
-	// name.formatted filter compares it.
-	formatted := scim.FormattedName(s.Attributes)
 	return insertRow{table: "scim_identities",
 		cols: []string{"scim_id", "group_id", "user_id", "extern_uid", "extern_uid_key", "external_id_set",
 			"user_name", "user_name_key", "display_name", "display_name_key", "given_name", "given_name_key",

@@ -101,11 +101,19 @@ func (q *queries) CreateSCIMIdentity(ctx context.Context, s *gatehouse.SCIMIdent
 	if err := q.checkSCIMEmails(op, s); err != nil {
 		return err
 	}
+	return q.createSCIMIdentity(ctx, op, s, scim.FormattedName(s.Attributes))
+}
+
+// createSCIMIdentity writes the validated s, whose document's
+// name.formatted is formatted: the caller reads it from the document before
+// a write transaction begins, so that SQLite's single writer does not wait
+// for the JSON to be parsed.
+func (q *queries) createSCIMIdentity(ctx context.Context, op string, s *gatehouse.SCIMIdentity, formatted string) error {
 	now := q.clock()
 	return q.atomic(ctx, op, func(q *queries) error {
 		var id int64
 		var b binder
-		insert := q.scimRow(s, now).values(&b, "", nil)
+		insert := q.scimRow(s, now, formatted).values(&b, "", nil)
 		err := q.w.QueryRowContext(ctx, insert+` RETURNING id`, b.args...).Scan(&id)
 		if err != nil {
 			return q.fail(ctx, op, err, scimOnErr(s))
