@@ -403,8 +403,11 @@ func (q *queries) ListSCIMIdentities(ctx context.Context, groupID int64, f scimf
 func (q *queries) listLiveSCIM(ctx context.Context, op string, l listing, groupID int64, p store.Page,
 	read func(query string, args []any) ([]*gatehouse.SCIMIdentity, error)) ([]*gatehouse.SCIMIdentity, int, error) {
 	before, err := q.scimCount(ctx, op, groupID)
-	if err != nil || p.Limit <= 0 {
-		return nil, before.live, err
+	if err != nil {
+		return nil, 0, err
+	}
+	if p.Limit <= 0 {
+		return nil, before.live, nil
 	}
 	from, seeking := q.seeks.from(groupID, before.generation, p)
 	list, err := q.readLiveSCIM(ctx, op, l, groupID, from, read)
@@ -457,12 +460,12 @@ func (q *queries) readLiveSCIM(ctx context.Context, op string, l listing, groupI
 const walkLiveSCIM = `page_ids(id, n) AS (
 	SELECT (SELECT id FROM scim_identities WHERE group_id = $1 AND state <> 'deleted' AND id > $2 ORDER BY id LIMIT 1), 1
 	UNION ALL
-	SELECT (SELECT s.id FROM scim_identities s WHERE s.group_id = $1 AND s.state <> 'deleted' AND s.id > p.id
-		ORDER BY s.id LIMIT 1), p.n + 1
+	SELECT (SELECT t.id FROM scim_identities t WHERE t.group_id = $1 AND t.state <> 'deleted' AND t.id > p.id
+		ORDER BY t.id LIMIT 1), p.n + 1
 	FROM page_ids p WHERE p.id IS NOT NULL AND p.n < $3)`
 
-// scimCount is a group's row of scim_identity_counts.
-type scimCount struct {
+// groupCount is a group's row of scim_identity_counts.
+type groupCount struct {
 	live       int   // the live SCIM identities
 	generation int64 // goes up with every change of them
 }
@@ -470,18 +473,18 @@ type scimCount struct {
 // scimCount returns the group's count of live SCIM identities, as the
 // triggers of migration 00004 keep it: a group without a row never had
 // one, and its generation is 0.
-func (q *queries) scimCount(ctx context.Context, op string, groupID int64) (scimCount, error) {
-	var c scimCount
+func (q *queries) scimCount(ctx context.Context, op string, groupID int64) (groupCount, error) {
+	var c groupCount
 	// PostgreSQL spreads a group's count over shards (migration 00004);
 	// SQLite keeps one row. The sums are the count and a generation that
 	// only goes up.
 	err := q.r.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT), CAST(COALESCE(SUM(generation), 0) AS BIGINT)
 FROM scim_identity_counts WHERE group_id = $1`, groupID).Scan(&c.live, &c.generation)
 	if errors.Is(err, sql.ErrNoRows) {
-		return scimCount{}, nil
+		return groupCount{}, nil
 	}
 	if err != nil {
-		return scimCount{}, q.fail(ctx, op, err, nil)
+		return groupCount{}, q.fail(ctx, op, err, nil)
 	}
 	return c, nil
 }
