@@ -76,21 +76,18 @@ const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=sy
 // calls. The journal lives only as long as the transaction, and the writer
 // runs no queries that would build large temporary tables.
 //
-// cache_size(-65536) gives the writer 64 MiB of page cache (SQLite's default
-// is 2 MiB), so that the indexes a SCIM create touches stay in memory at
-// 100,000 users and more. wal_autocheckpoint(4096) lets the log grow to
-// 16 MiB before it is copied back into the database: a page changed many
-// times between checkpoints is copied once. mmap_size maps the database
-// file, so reading a page is a memory access instead of a read(2) into the
-// cache; readers get it too (their caches start empty after every write).
-const writerParams = pragmas + "&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(4096)&_pragma=mmap_size(1073741824)&_txlock=immediate"
+// The writer keeps SQLite's default page cache and automatic checkpoint:
+// a 64 MiB cache, a 16 MiB WAL between checkpoints and mmap_size were tried
+// and made a 100,000-user sync a third slower, with stalls of two seconds
+// (docs/performance.md).
+const writerParams = pragmas + "&_pragma=temp_store(MEMORY)&_txlock=immediate"
 
 // readerParams: query_only(1) makes a write through the read pool an error
 // instead of a second writer. Readers need no journal_mode: WAL mode is
 // recorded in the file, which the writer has converted before any reader
 // opens, and a pragma that may write has no place on a read connection.
 // foreign_keys and synchronous only matter to writes.
-const readerParams = "_pragma=busy_timeout(5000)&_pragma=query_only(1)&_pragma=mmap_size(1073741824)"
+const readerParams = "_pragma=busy_timeout(5000)&_pragma=query_only(1)"
 
 // pathEscaper escapes what SQLite's URI filenames give a meaning to ('%'
 // escapes, '?' starts the parameters, '#' the fragment).
