@@ -375,3 +375,46 @@ func certWarnings(list []string, now time.Time) []string {
 	}
 	return out
 }
+
+// SAMLServiceProvider is what a group owner copies into the IdP.
+type SAMLServiceProvider struct {
+	EntityID    string // {base}/groups/{path}
+	ACSURL      string // {base}/groups/{path}/-/saml/callback
+	SSOURL      string // {base}/groups/{path}/-/saml/sso
+	MetadataURL string // {base}/groups/{path}/-/saml/metadata
+}
+
+// ServiceProvider returns the group's SP values under the server's public
+// base URL (without a trailing slash).
+func ServiceProvider(baseURL string, g *gatehouse.Group) SAMLServiceProvider {
+	root := strings.TrimRight(baseURL, "/") + "/groups/" + g.Path
+	return SAMLServiceProvider{
+		EntityID:    root,
+		ACSURL:      root + "/-/saml/callback",
+		SSOURL:      root + "/-/saml/sso",
+		MetadataURL: root + "/-/saml/metadata",
+	}
+}
+
+// SAMLCertificate describes a trusted certificate, for display.
+type SAMLCertificate struct {
+	SHA256   string
+	Subject  string
+	NotAfter time.Time
+	Expired  bool
+}
+
+// SAMLCertificates describes the configuration's trusted certificates at
+// now.
+func SAMLCertificates(c *gatehouse.SAMLConfig, now time.Time) []SAMLCertificate {
+	var out []SAMLCertificate
+	for _, cert := range decodeCerts(c.Certificates) {
+		out = append(out, SAMLCertificate{
+			SHA256:   saml.Fingerprint(cert, false),
+			Subject:  cert.Subject.String(),
+			NotAfter: cert.NotAfter.UTC(),
+			Expired:  !now.Before(cert.NotAfter),
+		})
+	}
+	return out
+}
