@@ -86,7 +86,7 @@ func Load(ctx context.Context, s store.Store, secretKey []byte) (KeyPair, error)
 	given := secretKey != nil
 	secretKey = bytes.TrimSpace(secretKey)
 	if given && len(secretKey) < MinSecretKeySize {
-		return KeyPair{}, gatehouse.Errorf(gatehouse.Invalid, "the secret key file holds %d bytes; it must hold at least %d (openssl rand -base64 48)", len(secretKey), MinSecretKeySize)
+		return KeyPair{}, gatehouse.Errorf(gatehouse.Invalid, "the secret key file holds %d bytes; it must hold at least %d bytes (openssl rand -base64 48)", len(secretKey), MinSecretKeySize)
 	}
 	k, kp, err := generate(secretKey, time.Now())
 	if err != nil {

@@ -172,7 +172,7 @@ func (c *cli) newFlags(name, argsHelp string) *flag.FlagSet {
 
 // envFlags are the flags that also read GATEHOUSE_<FLAG> from the environment.
 var envFlags = map[string]bool{
-	"db": true, "addr": true, "base-url": true, "log-format": true,
+	"db": true, "addr": true, "base-url": true, "log-format": true, "secret-key-file": true,
 	"tls-cert": true, "tls-key": true, "trusted-proxies": true, "metrics-group-labels": true,
 }
 
