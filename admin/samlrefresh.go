@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"slices"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/saml"
@@ -115,5 +114,5 @@ func (s *Service) refreshGroup(ctx context.Context, a Actor, old *gatehouse.SAML
 			"certificates": certFingerprints(c.Certificates),
 		})
 	})
-	return slices.Clip(added), err
+	return added, err
 }
