@@ -10,6 +10,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -27,6 +28,10 @@ type Service struct {
 	// PasswordParams are the argon2id costs; the zero value means
 	// password.DefaultParams.
 	PasswordParams password.Params
+	// MetadataClient fetches IdP metadata URLs; nil means
+	// samlfetch.NewClient, which dials public addresses only. Only tests
+	// set it, to reach a test server on loopback.
+	MetadataClient *http.Client
 }
 
 // Actor says who asks for a change; it is recorded in audit events.

@@ -60,6 +60,8 @@ var commands = []command{
 	{"scim token create", "add a second SCIM token for a rotation; prints it once", runSCIMTokenCreate},
 	{"scim token revoke", "remove one of a group's SCIM tokens", runSCIMTokenRevoke},
 	{"scim token list", "list a group's SCIM tokens (never the secrets)", runSCIMTokenList},
+	{"saml configure", "set a group's SAML SSO configuration from IdP metadata or an SSO URL and certificate", runSAMLConfigure},
+	{"saml show", "print a group's SAML configuration and the values to enter in the IdP", runSAMLShow},
 	{"token create", "create a personal access token for the admin API; prints it once", runTokenCreate},
 	{"token list", "list a user's personal access tokens (never the secrets)", runTokenList},
 	{"token revoke", "revoke a personal access token", runTokenRevoke},
@@ -170,7 +172,7 @@ func (c *cli) newFlags(name, argsHelp string) *flag.FlagSet {
 
 // envFlags are the flags that also read GATEHOUSE_<FLAG> from the environment.
 var envFlags = map[string]bool{
-	"db": true, "addr": true, "base-url": true, "log-format": true,
+	"db": true, "addr": true, "base-url": true, "log-format": true, "secret-key-file": true,
 	"tls-cert": true, "tls-key": true, "trusted-proxies": true, "metrics-group-labels": true,
 }
 

@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
-	"math/big"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
+	"github.com/gatehouse-sso/gatehouse/instancekey"
 	"github.com/gatehouse-sso/gatehouse/password"
 	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/scimlog"
@@ -35,6 +32,7 @@ func runServe(ctx context.Context, c *cli) error {
 	tlsKey := fs.String("tls-key", "", "PEM private key file for --tls-cert (env GATEHOUSE_TLS_KEY)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs or IPs whose X-Forwarded-* headers are believed (env GATEHOUSE_TRUSTED_PROXIES)")
 	groupLabels := fs.Bool("metrics-group-labels", false, "label SCIM and SAML metrics with the group path (only with few groups: every group adds series; env GATEHOUSE_METRICS_GROUP_LABELS)")
+	secretKeyFile := fs.String("secret-key-file", "", "file holding a secret of at least 32 bytes that seals the SAML SP private key in the database; every node the same file (env GATEHOUSE_SECRET_KEY_FILE)")
 	adminPWFile := fs.String("initial-admin-password-file", "", "file holding the password of the first administrator, root (default: generate a one-time password and print it once)")
 	if err := c.parse(fs); err != nil {
 		return err
@@ -61,6 +59,14 @@ func runServe(ctx context.Context, c *cli) error {
 			return gatehouse.Errorf(gatehouse.Invalid, "--initial-admin-password-file: %v", err)
 		}
 	}
+	var secretKey []byte // nil: none given
+	if *secretKeyFile != "" {
+		b, err := os.ReadFile(*secretKeyFile)
+		if err != nil {
+			return gatehouse.Errorf(gatehouse.Invalid, "--secret-key-file: %v", err)
+		}
+		secretKey = append([]byte{}, b...)
+	}
 	s, err := openStore(ctx, *db, log)
 	if err != nil {
 		return err
@@ -80,6 +86,16 @@ func runServe(ctx context.Context, c *cli) error {
 		fmt.Fprintf(c.stderr, "\nCreated the administrator %q with the one-time password:\n\n    %s\n\nSign in and change it; it is not shown again.\n\n", admin.RootUsername, pw)
 	} else if created {
 		log.Info("created the administrator from --initial-admin-password-file", "username", admin.RootUsername)
+	}
+
+	// samlKeys signs the groups' AuthnRequests and is in their SP
+	// metadata: the SAML sign-in routes take it.
+	samlKeys, err := instancekey.Load(ctx, s, secretKey)
+	if err != nil {
+		return fmt.Errorf("load the SAML SP key pair: %w", err)
+	}
+	if secretKey == nil {
+		log.Warn("the SAML SP private key is stored unencrypted in the database; give serve --secret-key-file (the same file on every node) to seal a new instance's key")
 	}
 
 	srv, err := server.New(server.Config{
@@ -105,16 +121,20 @@ func runServe(ctx context.Context, c *cli) error {
 		Metrics:    scimhttp.NewMetrics(srv.Registry(), *groupLabels),
 		RequestLog: requestLog,
 	}).Register(srv)
-	keys, err := ephemeralKeyPair()
-	if err != nil {
-		return err
-	}
 	(&web.Handler{
-		SSO:     &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: keys},
+		SSO:     &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate}},
 		Secure:  srv.BaseURL().Scheme == "https",
 		Metrics: web.NewMetrics(srv.Registry(), *groupLabels),
 	}).Register(srv)
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
+	refreshDone := make(chan struct{})
+	go func() {
+		defer close(refreshDone)
+		refreshMetadata(refreshCtx, &admin.Service{Store: s}, log, metadataCheckInterval)
+	}()
 	runErr := srv.Run(ctx)
+	stopRefresh()
+	<-refreshDone
 	// The requests have finished: write the log entries still queued before
 	// the store closes (deferred above). A crash loses them; that is the
 	// documented price of never making a request wait for its log entry.
@@ -124,6 +144,39 @@ func runServe(ctx context.Context, c *cli) error {
 		log.Warn("the SCIM request log was not fully written at shutdown", "err", err)
 	}
 	return runErr
+}
+
+// metadataCheckInterval is how often serve looks for IdP metadata due for
+// a refresh (admin.MetadataRefreshInterval after its last good fetch); a
+// failed refresh is so tried again an hour later.
+const metadataCheckInterval = time.Hour
+
+// refreshMetadata refreshes the groups' IdP metadata at start and then
+// every interval until ctx ends, logging what changed and what failed.
+func refreshMetadata(ctx context.Context, svc *admin.Service, log *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		results, err := svc.RefreshSAMLMetadata(ctx, admin.System)
+		for _, r := range results {
+			switch {
+			case r.Err != nil:
+				log.Warn("the IdP metadata refresh failed; the last good copy stays in use", "group", r.Path, "err", gatehouse.ErrorMessage(r.Err))
+			case len(r.Added) > 0:
+				log.Info("the IdP metadata brings a new signing certificate, now trusted next to the old ones", "group", r.Path, "sha256", r.Added)
+			default:
+				log.Debug("refreshed the IdP metadata", "group", r.Path)
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("refreshing the IdP metadata stopped early", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func runMigrate(ctx context.Context, c *cli) error {
@@ -140,33 +193,4 @@ func runMigrate(ctx context.Context, c *cli) error {
 		fmt.Fprintf(c.stderr, "schema at version %d (this binary knows up to %d)\n", info.Current, info.Known)
 		return nil
 	})
-}
-
-// ephemeralKeyPair generates an SP key pair that lives as long as the
-// process. It is a stand-in: the integrator replaces it with
-// instancekey.Load, which keeps one key pair in the database for every node
-// (behaviour.md decision 37). With it, each restart changes the SP
-// certificate in the metadata.
-func ephemeralKeyPair() (sso.KeyPair, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return sso.KeyPair{}, fmt.Errorf("generate the SAML key pair: %w", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano()),
-		Subject:      pkix.Name{CommonName: "Gatehouse SAML SP"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(10, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return sso.KeyPair{}, fmt.Errorf("create the SAML certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return sso.KeyPair{}, fmt.Errorf("parse the SAML certificate: %w", err)
-	}
-	return sso.KeyPair{Key: key, Certificate: cert}, nil
 }
