@@ -74,6 +74,19 @@ func Open(ctx context.Context, dsn string, opts Options) (store.Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
 	}
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		// pgx prepares every statement, and after five runs PostgreSQL may
+		// keep a generic plan made while the tables were small. Made on an
+		// empty database, the generic plan of a userName lookup walks the
+		// group's live identities in id order (the index on (group_id, id)
+		// costs the same as the unique one then), so a first initial sync
+		// slowed to 140 users/s by 17,000 users. Custom plans are made
+		// with the values and the tables' current size on every run: they
+		// cost a little planning and keep lookups on their indexes as the
+		// group grows. Autovacuum may be off (it is on this project's
+		// machines), so statistics cannot be relied on to fix the plans.
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		// pgx's default (the number of CPUs, at least 4) queues the
 		// requests of a busy server behind each other's round trips: the
@@ -175,15 +188,9 @@ var dialect = sqldb.Dialect{
 	Classify:     classify,
 	Contains:     func(col, arg string) string { return "strpos(" + col + ", " + arg + ") > 0" },
 	LateralJoins: true,
-	// Fixed queries are prepared once per connection and, after five runs,
-	// PostgreSQL plans them generically: each is written so that its
-	// generic plan uses the right index whatever the values (the lookups
-	// by key name every column of a unique index; the lists' only
-	// parameters are the group and the page). Planning every run cost more
-	// than executing most of them. A compiled filter is the exception: a
-	// generic plan cannot see how selective its values are, and may walk
-	// the group in id order to find one userName, so it is planned with
-	// its values on every run.
+	// Every statement is planned with its values (plan_cache_mode, in
+	// Open); a compiled filter's text varies, so it runs as an unnamed
+	// statement whose description pgx caches instead of a prepared one.
 	AdHocArgs:    []any{pgx.QueryExecModeCacheDescribe},
 	WritableCTEs: true,
 }
