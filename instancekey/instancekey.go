@@ -88,6 +88,13 @@ func Load(ctx context.Context, s store.Store, secretKey []byte) (KeyPair, error)
 	if given && len(secretKey) < MinSecretKeySize {
 		return KeyPair{}, gatehouse.Errorf(gatehouse.Invalid, "the secret key file holds %d bytes; it must hold at least %d bytes (openssl rand -base64 48)", len(secretKey), MinSecretKeySize)
 	}
+	// A stored key is used as it is: generating an RSA key costs about a
+	// second, and only the first start of an instance needs one.
+	if stored, err := s.FindInstanceKey(ctx, gatehouse.SAMLSPKeyName); err == nil {
+		return open(stored, secretKey)
+	} else if !gatehouse.IsKind(err, gatehouse.NotFound) {
+		return KeyPair{}, fmt.Errorf("read the SAML SP key: %w", err)
+	}
 	k, kp, err := generate(secretKey, time.Now())
 	if err != nil {
 		return KeyPair{}, err

@@ -373,6 +373,9 @@ type SAMLStateQueries interface {
 	// together, each with a key pair of its own, all get the one key that
 	// landed first. k is not changed. Invalid when k breaks Validate.
 	EnsureInstanceKey(ctx context.Context, k *gatehouse.InstanceKey) (*gatehouse.InstanceKey, error)
+	// FindInstanceKey returns the stored key of that name, so that a node
+	// whose database holds one need not make one. NotFound.
+	FindInstanceKey(ctx context.Context, name string) (*gatehouse.InstanceKey, error)
 
 	// CreateSAMLRequest inserts r and sets r.CreatedAt; the other fields are
 	// written as given (UsedAt zero for a new request). Conflict when the

@@ -35,6 +35,8 @@ func ensured(k *gatehouse.InstanceKey, got *gatehouse.InstanceKey) *gatehouse.In
 // invalid key, or one of a rolled-back transaction, is not stored.
 func testInstanceKeyEnsure(t *testing.T, s store.Store) {
 	ctx := t.Context()
+	_, err := s.FindInstanceKey(ctx, gatehouse.SAMLSPKeyName)
+	wantKind(t, "FindInstanceKey before any key", err, gatehouse.NotFound)
 	first := newInstanceKey(gatehouse.SAMLSPKeyName, "first")
 	got, err := s.EnsureInstanceKey(ctx, first)
 	must(t, "EnsureInstanceKey(first)", err)
@@ -44,6 +46,9 @@ func testInstanceKeyEnsure(t *testing.T, s store.Store) {
 	if !first.CreatedAt.IsZero() {
 		t.Errorf("EnsureInstanceKey changed its argument's CreatedAt to %v, want it left alone", first.CreatedAt)
 	}
+
+	found, err := s.FindInstanceKey(ctx, gatehouse.SAMLSPKeyName)
+	wantFound(t, "FindInstanceKey after the first", found, err, want)
 
 	// A later key of the name, whatever its bytes, gets the first.
 	second := newInstanceKey(gatehouse.SAMLSPKeyName, "second")

@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/gatehouse-sso/gatehouse"
 )
@@ -24,17 +26,29 @@ VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
 		if err != nil {
 			return q.fail(ctx, op, err, nil)
 		}
-		var s gatehouse.InstanceKey
-		err = q.w.QueryRowContext(ctx, `SELECT name, private_key, certificate, encrypted, created_at
-FROM instance_keys WHERE name = $1`, k.Name).Scan(&s.Name, &s.PrivateKeyPEM, &s.CertificatePEM, &s.Encrypted, timeCol{&s.CreatedAt})
-		if err != nil {
-			return q.fail(ctx, op, err, nil)
-		}
-		key = &s
-		return nil
+		key, err = q.findInstanceKey(ctx, op, k.Name)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return key, nil
+}
+
+// FindInstanceKey implements store.SAMLStateQueries.
+func (q *queries) FindInstanceKey(ctx context.Context, name string) (*gatehouse.InstanceKey, error) {
+	return q.findInstanceKey(ctx, "FindInstanceKey", name)
+}
+
+func (q *queries) findInstanceKey(ctx context.Context, op, name string) (*gatehouse.InstanceKey, error) {
+	var k gatehouse.InstanceKey
+	err := q.r.QueryRowContext(ctx, `SELECT name, private_key, certificate, encrypted, created_at
+FROM instance_keys WHERE name = $1`, name).Scan(&k.Name, &k.PrivateKeyPEM, &k.CertificatePEM, &k.Encrypted, timeCol{&k.CreatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, q.notFound(op, "no instance key named %q", name)
+	}
+	if err != nil {
+		return nil, q.fail(ctx, op, err, nil)
+	}
+	return &k, nil
 }
