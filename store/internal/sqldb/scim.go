@@ -471,8 +471,8 @@ type groupCount struct {
 }
 
 // scimCount returns the group's count of live SCIM identities, as the
-// triggers of migration 00004 keep it: a group without a row never had
-// one, and its generation is 0.
+// triggers of migration 00004 keep it: the sums of its rows, 0 and 0 for a
+// group that never had one (the aggregate always returns a row).
 func (q *queries) scimCount(ctx context.Context, op string, groupID int64) (groupCount, error) {
 	var c groupCount
 	// PostgreSQL spreads a group's count over shards (migration 00004);
@@ -480,9 +480,6 @@ func (q *queries) scimCount(ctx context.Context, op string, groupID int64) (grou
 	// only goes up.
 	err := q.r.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT), CAST(COALESCE(SUM(generation), 0) AS BIGINT)
 FROM scim_identity_counts WHERE group_id = $1`, groupID).Scan(&c.live, &c.generation)
-	if errors.Is(err, sql.ErrNoRows) {
-		return groupCount{}, nil
-	}
 	if err != nil {
 		return groupCount{}, q.fail(ctx, op, err, nil)
 	}
