@@ -83,9 +83,7 @@ func SplitWithComment(el *etree.Element, at int) {
 // Signature of an evil copy that carries a new ID.
 func XSW1(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 	return Mutate(t, xml, func(r *etree.Element) {
-		original := r.Copy()
-		RemoveSignature(original)
-		r.SelectAttr("ID").Value = "_evil_response"
+		original := keepOriginal(r, "_evil_response")
 		evil(Child(r, "Assertion"))
 		Child(r, "Signature").AddChild(original)
 	})
@@ -94,9 +92,7 @@ func XSW1(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 // XSW2 is XSW1 with the original Response beside the Signature, before it.
 func XSW2(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 	return Mutate(t, xml, func(r *etree.Element) {
-		original := r.Copy()
-		RemoveSignature(original)
-		r.SelectAttr("ID").Value = "_evil_response"
+		original := keepOriginal(r, "_evil_response")
 		evil(Child(r, "Assertion"))
 		sig := Child(r, "Signature")
 		r.InsertChildAt(sig.Index(), original)
@@ -108,11 +104,7 @@ func XSW2(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 func XSW3(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 	return Mutate(t, xml, func(r *etree.Element) {
 		a := Child(r, "Assertion")
-		e := a.Copy()
-		RemoveSignature(e)
-		e.SelectAttr("ID").Value = "_evil_assertion"
-		evil(e)
-		r.InsertChildAt(a.Index(), e)
+		r.InsertChildAt(a.Index(), evilCopy(a, "_evil_assertion", evil))
 	})
 }
 
@@ -120,10 +112,7 @@ func XSW3(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 func XSW4(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 	return Mutate(t, xml, func(r *etree.Element) {
 		a := Child(r, "Assertion")
-		e := a.Copy()
-		RemoveSignature(e)
-		e.SelectAttr("ID").Value = "_evil_assertion"
-		evil(e)
+		e := evilCopy(a, "_evil_assertion", evil)
 		r.InsertChildAt(a.Index(), e)
 		r.RemoveChild(a)
 		e.AddChild(a)
@@ -136,9 +125,7 @@ func XSW4(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 func XSW5(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 	return Mutate(t, xml, func(r *etree.Element) {
 		a := Child(r, "Assertion")
-		original := a.Copy()
-		RemoveSignature(original)
-		a.SelectAttr("ID").Value = "_evil_assertion"
+		original := keepOriginal(a, "_evil_assertion")
 		evil(a)
 		r.AddChild(original)
 	})
@@ -148,9 +135,7 @@ func XSW5(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 func XSW6(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 	return Mutate(t, xml, func(r *etree.Element) {
 		a := Child(r, "Assertion")
-		original := a.Copy()
-		RemoveSignature(original)
-		a.SelectAttr("ID").Value = "_evil_assertion"
+		original := keepOriginal(a, "_evil_assertion")
 		evil(a)
 		Child(a, "Signature").AddChild(original)
 	})
@@ -161,12 +146,8 @@ func XSW6(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 // first Assertion anywhere reads the evil one.
 func XSW7(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 	return Mutate(t, xml, func(r *etree.Element) {
-		a := Child(r, "Assertion")
-		e := a.Copy()
-		RemoveSignature(e)
-		evil(e)
 		ext := etree.NewElement("samlp:Extensions")
-		ext.AddChild(e)
+		ext.AddChild(evilCopy(Child(r, "Assertion"), "", evil))
 		r.InsertChildAt(Child(r, "Status").Index(), ext)
 	})
 }
@@ -175,14 +156,34 @@ func XSW7(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 func XSW8(t testing.TB, xml []byte, evil func(a *etree.Element)) []byte {
 	return Mutate(t, xml, func(r *etree.Element) {
 		a := Child(r, "Assertion")
-		original := a.Copy()
-		RemoveSignature(original)
-		a.SelectAttr("ID").Value = "_evil_assertion"
+		original := keepOriginal(a, "_evil_assertion")
 		evil(a)
 		sig := Child(a, "Signature")
 		obj := sig.CreateElement(prefix(sig) + "Object")
 		obj.AddChild(original)
 	})
+}
+
+// keepOriginal returns an unsigned copy of el, the element its signature
+// covers, and gives el itself the ID id, for the wrapping variants that
+// turn the signed element evil in place and hide the original elsewhere.
+func keepOriginal(el *etree.Element, id string) *etree.Element {
+	original := el.Copy()
+	RemoveSignature(original)
+	el.SelectAttr("ID").Value = id
+	return original
+}
+
+// evilCopy returns an unsigned copy of el, with the ID id (unless id is
+// empty), changed by evil.
+func evilCopy(el *etree.Element, id string, evil func(a *etree.Element)) *etree.Element {
+	e := el.Copy()
+	RemoveSignature(e)
+	if id != "" {
+		e.SelectAttr("ID").Value = id
+	}
+	evil(e)
+	return e
 }
 
 // prefix returns el's namespace prefix with its colon, or "".
