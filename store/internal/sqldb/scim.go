@@ -513,9 +513,11 @@ func uniqueEq(f scimfilter.Filter) (cond string, v string, ok bool) {
 }
 
 // listOne lists the live identities (at most one) of the group that cond
-// selects, as a point lookup whose plan never changes, and pages them as
-// list would: the total counts them all, the page applies AfterID, Offset
-// and Limit.
+// selects, and pages them as list would: the total counts them all, the
+// page applies AfterID, Offset and Limit. It is a point lookup with no
+// ORDER BY, LIMIT or count, so the only plan is the unique index: a list
+// query's "first rows in id order" may instead walk the group's ids while
+// the table has no statistics.
 func (q *queries) listOne(ctx context.Context, op string, groupID int64, cond, v string, p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
 	found, err := q.collectSCIM(ctx, op, q.scimSelect()+`s.group_id = $1 AND `+cond+` AND s.state <> 'deleted' ORDER BY e.id`, groupID, v)
 	if err != nil {
