@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -337,19 +338,43 @@ func appendCert(list []string, cert *x509.Certificate) []string {
 }
 
 // decodeCerts parses stored PEM certificates, skipping any that do not
-// parse (the store holds only what ConfigureSAML wrote).
+// parse (ConfigureSAML stores only ones that do), for display.
 func decodeCerts(list []string) []*x509.Certificate {
+	certs, _ := TrustedCertificates(list)
+	return certs
+}
+
+// TrustedCertificates parses a configuration's stored certificates (PEM,
+// each holding one or more CERTIFICATE blocks), the ones sign-in verifies
+// against. It returns those that parse, and an error naming the first that
+// does not.
+func TrustedCertificates(list []string) ([]*x509.Certificate, error) {
 	var out []*x509.Certificate
-	for _, p := range list {
-		b, _ := pem.Decode([]byte(p))
-		if b == nil {
-			continue
+	var first error
+	for i, p := range list {
+		found := false
+		for rest := []byte(p); ; {
+			var b *pem.Block
+			if b, rest = pem.Decode(rest); b == nil {
+				break
+			}
+			if b.Type != "CERTIFICATE" {
+				continue
+			}
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				if first == nil {
+					first = fmt.Errorf("IdP certificate %d does not parse: %w", i+1, err)
+				}
+				continue
+			}
+			out, found = append(out, c), true
 		}
-		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
-			out = append(out, c)
+		if !found && first == nil {
+			first = fmt.Errorf("IdP certificate %d is not a PEM certificate", i+1)
 		}
 	}
-	return out
+	return out, first
 }
 
 func certFingerprints(list []string) []string {
@@ -376,23 +401,28 @@ func certWarnings(list []string, now time.Time) []string {
 	return out
 }
 
-// SAMLServiceProvider is what a group owner copies into the IdP.
+// SAMLServiceProvider is what a group owner copies into the IdP
+// (behaviour.md decision 33), and where sign-in takes responses.
 type SAMLServiceProvider struct {
 	EntityID    string // {base}/groups/{path}
 	ACSURL      string // {base}/groups/{path}/-/saml/callback
 	SSOURL      string // {base}/groups/{path}/-/saml/sso
 	MetadataURL string // {base}/groups/{path}/-/saml/metadata
+	// ACSURLByID is the ACS by the group's numeric id, accepted too.
+	ACSURLByID string // {base}/groups/{id}/-/saml/callback
 }
 
 // ServiceProvider returns the group's SP values under the server's public
 // base URL (without a trailing slash).
 func ServiceProvider(baseURL string, g *gatehouse.Group) SAMLServiceProvider {
-	root := strings.TrimRight(baseURL, "/") + "/groups/" + g.Path
+	groups := strings.TrimRight(baseURL, "/") + "/groups/"
+	root := groups + g.Path
 	return SAMLServiceProvider{
 		EntityID:    root,
 		ACSURL:      root + "/-/saml/callback",
 		SSOURL:      root + "/-/saml/sso",
 		MetadataURL: root + "/-/saml/metadata",
+		ACSURLByID:  groups + strconv.FormatInt(g.ID, 10) + "/-/saml/callback",
 	}
 }
 

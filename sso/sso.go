@@ -17,10 +17,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
-	"encoding/pem"
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -144,26 +141,18 @@ func (s *Service) Group(ctx context.Context, ref string) (*gatehouse.Group, *gat
 }
 
 // EntityID is the group's SP entity ID (decision 33).
-func (s *Service) EntityID(g *gatehouse.Group) string { return s.BaseURL + "/groups/" + g.Path }
-
-// ACSURL is the group's canonical assertion consumer service URL.
-func (s *Service) ACSURL(g *gatehouse.Group) string { return s.EntityID(g) + "/-/saml/callback" }
-
-// SSOURL is the group's single sign-on URL, where users start.
-func (s *Service) SSOURL(g *gatehouse.Group) string { return s.EntityID(g) + "/-/saml/sso" }
-
-// MetadataURL is where the group's SP metadata is served.
-func (s *Service) MetadataURL(g *gatehouse.Group) string { return s.EntityID(g) + "/-/saml/metadata" }
+func (s *Service) EntityID(g *gatehouse.Group) string {
+	return admin.ServiceProvider(s.BaseURL, g).EntityID
+}
 
 // SP returns the service provider the group's IdP sees: the entity ID by
-// path, and the ACS URLs by path (canonical) and by id.
+// path, and the ACS URLs by path (canonical) and by id, as
+// admin.ServiceProvider spells them for the owner.
 func (s *Service) SP(g *gatehouse.Group) saml.SP {
+	v := admin.ServiceProvider(s.BaseURL, g)
 	return saml.SP{
-		EntityID: s.EntityID(g),
-		ACSURLs: []string{
-			s.ACSURL(g),
-			s.BaseURL + "/groups/" + strconv.FormatInt(g.ID, 10) + "/-/saml/callback",
-		},
+		EntityID:    v.EntityID,
+		ACSURLs:     []string{v.ACSURL, v.ACSURLByID},
 		Key:         s.Keys.Key,
 		Certificate: s.Keys.Certificate,
 	}
@@ -180,29 +169,11 @@ func IdP(cfg *gatehouse.SAMLConfig) (saml.IdP, error) {
 		AllowIdPInitiated: cfg.AllowIdPInitiated,
 		ClockSkew:         cfg.ClockSkew,
 	}
-	for i, p := range cfg.Certificates {
-		rest := []byte(p)
-		found := false
-		for {
-			var b *pem.Block
-			b, rest = pem.Decode(rest)
-			if b == nil {
-				break
-			}
-			if b.Type != "CERTIFICATE" {
-				continue
-			}
-			c, err := x509.ParseCertificate(b.Bytes)
-			if err != nil {
-				return saml.IdP{}, fmt.Errorf("IdP certificate %d does not parse: %w", i+1, err)
-			}
-			idp.Certificates = append(idp.Certificates, c)
-			found = true
-		}
-		if !found {
-			return saml.IdP{}, fmt.Errorf("IdP certificate %d is not a PEM certificate", i+1)
-		}
+	certs, err := admin.TrustedCertificates(cfg.Certificates)
+	if err != nil {
+		return saml.IdP{}, err
 	}
+	idp.Certificates = certs
 	return idp, nil
 }
 
