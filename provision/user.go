@@ -249,11 +249,6 @@ func (s *Service) createManaged(ctx context.Context, q store.Queries, g *gatehou
 	if err != nil {
 		return nil, err
 	}
-	return s.insertManaged(ctx, q, g, u, email, username)
-}
-
-// insertManaged writes a new account managed by the group.
-func (s *Service) insertManaged(ctx context.Context, q store.Queries, g *gatehouse.Group, u *scim.UserDoc, email, username string) (*gatehouse.User, error) {
 	user := managedUser(g, u, email, username)
 	return user, q.CreateUser(ctx, user)
 }
