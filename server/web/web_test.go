@@ -322,21 +322,3 @@ func itoa(id int64) string { return fmt.Sprint(id) }
 func callerOf(e *env) provision.Caller {
 	return provision.Caller{Group: e.group, TokenID: 1, RequestID: "test"}
 }
-
-// BenchmarkACS measures a sign-in's ACS on SQLite: the response checks,
-// the replay cache, the outcome and the SAML log entry.
-func BenchmarkACS(b *testing.B) {
-	e := newEnv(b, sqlitestoretest.OpenShared(b, 1))
-	e.provision("00u1alice", "alice@acme.example", "alice@acme.example")
-	responses := make([]string, b.N)
-	for i := range responses {
-		responses[i] = e.signed(e.group, e.okta, "00u1alice", "")
-	}
-	br := e.browser()
-	b.ResetTimer()
-	for i := range b.N {
-		if res := br.callback("acme.corp", responses[i], ""); res.status != http.StatusSeeOther {
-			b.Fatalf("callback = %d\n%s", res.status, res.body)
-		}
-	}
-}
