@@ -65,18 +65,25 @@ func insertAfterIssuer(el, sig *etree.Element) {
 func TestXMLSecInterop(t *testing.T) {
 	bin := xmlsec1(t)
 	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "key.pem")
-	certFile := filepath.Join(dir, "cert.pem")
-	if err := os.WriteFile(keyFile, idp.Keys.KeyPEM(), 0o600); err != nil {
-		t.Fatal(err)
+	// keyFiles writes a key pair for xmlsec1 and returns its --privkey-pem
+	// argument.
+	keyFiles := func(name string, kp *samltest.KeyPair) string {
+		keyFile := filepath.Join(dir, name+"-key.pem")
+		certFile := filepath.Join(dir, name+"-cert.pem")
+		if err := os.WriteFile(keyFile, kp.KeyPEM(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(certFile, kp.CertPEM(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return keyFile + "," + certFile
 	}
-	if err := os.WriteFile(certFile, idp.Keys.CertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	current := keyFiles("current", idp.Keys)
 	// sign runs xmlsec1 over xml, signing the first empty Signature in
-	// document order; the ID attributes of Responses and Assertions are
-	// declared on the command line, since there is no DTD.
-	sign := func(t *testing.T, xml []byte) []byte {
+	// document order with the key pair of privkey; the ID attributes of
+	// Responses and Assertions are declared on the command line, since
+	// there is no DTD.
+	signWith := func(t *testing.T, privkey string, xml []byte) []byte {
 		t.Helper()
 		in := filepath.Join(dir, "in.xml")
 		out := filepath.Join(dir, "out.xml")
@@ -84,7 +91,7 @@ func TestXMLSecInterop(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(bin, "--sign",
-			"--privkey-pem", keyFile+","+certFile,
+			"--privkey-pem", privkey,
 			"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response",
 			"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
 			"--output", out, in)
@@ -97,6 +104,7 @@ func TestXMLSecInterop(t *testing.T) {
 		}
 		return b
 	}
+	sign := func(t *testing.T, xml []byte) []byte { t.Helper(); return signWith(t, current, xml) }
 
 	for _, tt := range []struct {
 		name                string
@@ -132,4 +140,22 @@ func TestXMLSecInterop(t *testing.T) {
 			refuse(t, acme, idp.Trust(), post(acme, tampered), now, saml.CheckSignature)
 		})
 	}
+
+	// A rotation: the group trusts the current and the next certificate,
+	// and xmlsec1 signs with the next key, then with a key of neither.
+	t.Run("rotation", func(t *testing.T) {
+		next := samltest.Keys("idp-xmlsec-next")
+		stranger := samltest.Keys("idp-xmlsec-stranger")
+		trust := idp.Trust()
+		trust.Certificates = append(trust.Certificates, next.Cert)
+		s := idp.Spec(acme, now)
+		s.SignAssertion = false
+		s.EditAssertion = func(a *etree.Element) { insertAfterIssuer(a, signatureTemplate(s.AssertionID)) }
+		x := idp.Response(t, s)
+		if a := accept(t, acme, trust, post(acme, signWith(t, keyFiles("next", next), x)), now); a.NameID != s.NameID {
+			t.Errorf("ParseResponse() NameID = %q, want %q", a.NameID, s.NameID)
+		}
+		accept(t, acme, trust, post(acme, sign(t, idp.Response(t, s))), now)
+		refuse(t, acme, trust, post(acme, signWith(t, keyFiles("stranger", stranger), idp.Response(t, s))), now, saml.CheckCertificate)
+	})
 }

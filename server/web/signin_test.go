@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	crewjam "github.com/crewjam/saml"
+
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/saml/samltest"
@@ -506,5 +508,48 @@ func TestDeprovisionEndsTheSSOSession(t *testing.T) {
 		if status, _ := b.me(); status != http.StatusUnauthorized {
 			t.Errorf("GET /api/v4/user after deprovisioning = %d, want 401", status)
 		}
+	})
+}
+
+// TestCertificateRotationThroughCrewjam rotates the IdP's signing key the
+// way an owner does it: the group trusts the old and the new certificate at
+// once, crewjam's IdentityProvider signs with either, and both sign in;
+// once the old certificate is dropped, its signatures are refused.
+func TestCertificateRotationThroughCrewjam(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		e.provision("00u1alice", "alice@acme.example", "alice@acme.example")
+		next := &samltest.IdP{EntityID: e.okta.EntityID, SSOURL: e.okta.SSOURL, Keys: samltest.Keys("okta-next")}
+		md, err := e.nodes[0].svc.Metadata(e.group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer := func(idp *samltest.IdP) *crewjam.IdentityProvider {
+			return idp.Crewjam(t, md, samltest.Session("00u1alice", time.Now()), time.Now())
+		}
+		e.trust(e.group, e.okta, func(c *gatehouse.SAMLConfig) {
+			c.Certificates = append(c.Certificates, string(next.Keys.CertPEM()))
+		})
+		for _, tc := range []struct {
+			name string
+			idp  *samltest.IdP
+		}{{"old key", e.okta}, {"new key", next}} {
+			b := e.browser()
+			resp, _ := samltest.SignIn(t, signer(tc.idp), b.start("acme.corp", ""))
+			b.continueTo(b.callback("acme.corp", resp, ""), "/-/account")
+			b.wantSignedInAs("alice")
+			b = e.browser()
+			b.continueTo(b.callback("acme.corp", samltest.Unsolicited(t, signer(tc.idp), e.nodes[0].svc.EntityID(e.group), ""), ""), "/-/account")
+			b.wantSignedInAs("alice")
+		}
+
+		// The rotation is over: only the new certificate is trusted.
+		e.trust(e.group, next, func(*gatehouse.SAMLConfig) {})
+		b := e.browser()
+		resp, _ := samltest.SignIn(t, signer(e.okta), b.start("acme.corp", ""))
+		e.wantFailure("a response signed with the retired key", e.group, b.callback("acme.corp", resp, ""), http.StatusBadRequest, "invalid")
+		b = e.browser()
+		resp, _ = samltest.SignIn(t, signer(next), b.start("acme.corp", ""))
+		b.continueTo(b.callback("acme.corp", resp, ""), "/-/account")
+		b.wantSignedInAs("alice")
 	})
 }
