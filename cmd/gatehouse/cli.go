@@ -62,6 +62,7 @@ var commands = []command{
 	{"scim token list", "list a group's SCIM tokens (never the secrets)", runSCIMTokenList},
 	{"saml configure", "set a group's SAML SSO configuration from IdP metadata or an SSO URL and certificate", runSAMLConfigure},
 	{"saml show", "print a group's SAML configuration and the values to enter in the IdP", runSAMLShow},
+	{"saml log", "list a group's SAML log, or print the entry with a failure page's reference id", runSAMLLog},
 	{"token create", "create a personal access token for the admin API; prints it once", runTokenCreate},
 	{"token list", "list a user's personal access tokens (never the secrets)", runTokenList},
 	{"token revoke", "revoke a personal access token", runTokenRevoke},

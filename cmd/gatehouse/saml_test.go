@@ -42,6 +42,19 @@ func TestSAMLUsage(t *testing.T) {
 		{"show without group", []string{"saml", "show"}, "needs --group"},
 		{"show bad base url", []string{"saml", "show", "--group", "g", "--base-url", "ftp://x"}, "--base-url"},
 		{"unknown saml command", []string{"saml", "delete"}, "unknown command"},
+		{"log without group", []string{"saml", "log", "--limit", "5"}, "needs --group"},
+		{"log zero limit", []string{"saml", "log", "--group", "g", "--limit", "0"}, "--limit 0 must be 1 to 1000"},
+		{"log negative limit", []string{"saml", "log", "--group", "g", "--limit", "-3"}, "--limit -3 must be 1 to 1000"},
+		{"log limit above the log", []string{"saml", "log", "--group", "g", "--limit", "1001"}, "--limit 1001 must be 1 to 1000"},
+		{"log limit not a number", []string{"saml", "log", "--group", "g", "--limit", "all"}, "invalid value"},
+		{"log bad outcome", []string{"saml", "log", "--group", "g", "--outcome", "Invalid"}, `--outcome "Invalid" is not an outcome`},
+		{"log empty outcome", []string{"saml", "log", "--group", "g", "--outcome", ""}, "is not an outcome"},
+		{"log bad ref", []string{"saml", "log", "--group", "g", "--ref", "ab cd"}, `--ref "ab cd" is not a reference id`},
+		{"log long ref", []string{"saml", "log", "--group", "g", "--ref", strings.Repeat("a", 65)}, "is not a reference id"},
+		{"log empty ref", []string{"saml", "log", "--group", "g", "--ref", ""}, "is not a reference id"},
+		{"log ref and limit", []string{"saml", "log", "--group", "g", "--ref", "abc", "--limit", "5"}, "leave out --outcome and --limit"},
+		{"log ref and outcome", []string{"saml", "log", "--group", "g", "--ref", "abc", "--outcome", "invalid"}, "leave out --outcome and --limit"},
+		{"log positional", []string{"saml", "log", "--group", "g", "abc"}, "takes flags only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
