@@ -170,6 +170,12 @@ func (s *Service) ConfigureSAML(ctx context.Context, a Actor, groupRef string, i
 		if err != nil {
 			return err
 		}
+		// A metadata refresh writes under the same lock, after checking
+		// that the configuration it read is still there, so it never
+		// overwrites this one.
+		if err := q.LockGroup(ctx, g.ID); err != nil {
+			return err
+		}
 		c.GroupID = g.ID
 		detail := map[string]any{
 			"source":              source,
