@@ -448,6 +448,17 @@ func TestRefreshSAMLMetadata(t *testing.T) {
 				}
 			})
 		}
+
+		// Configuring again clears the failure the last step recorded.
+		md.serve(200, idp.Metadata(time.Time{}))
+		c, _, err := svc.ConfigureSAML(ctx, admin.System, "acme.corp", admin.SAMLSettings{MetadataURL: md.URL})
+		if err != nil {
+			t.Fatalf("ConfigureSAML: %v", err)
+		}
+		got, err := svc.Store.FindSAMLConfig(ctx, g.ID)
+		if err != nil || got.MetadataRefreshError != "" || !got.MetadataRefreshFailedAt.IsZero() || c.MetadataRefreshError != "" {
+			t.Errorf("FindSAMLConfig after ConfigureSAML = %+v, %v; want no refresh error", got, err)
+		}
 	})
 }
 
@@ -561,4 +572,61 @@ func TestRefreshSAMLMetadataFailureElsewhere(t *testing.T) {
 			t.Errorf("stored refresh error %q at %s after the good refresh, want none", got.MetadataRefreshError, got.MetadataRefreshFailedAt)
 		}
 	})
+}
+
+func TestSAMLWarnings(t *testing.T) {
+	valid := samltest.Keys("warn-valid").Certificate("warn-valid", samlNow.Add(-time.Hour), samlNow.Add(365*24*time.Hour))
+	soon := samltest.Keys("warn-soon").Certificate("warn-soon", samlNow.Add(-time.Hour), samlNow.Add(24*time.Hour))
+	expired := samltest.Keys("warn-old").Certificate("warn-old", samlNow.Add(-48*time.Hour), samlNow.Add(-time.Hour))
+	fetched := samlNow.Add(-13 * time.Hour)
+	byURL := func(change func(c *gatehouse.SAMLConfig)) *gatehouse.SAMLConfig {
+		c := &gatehouse.SAMLConfig{GroupID: 1, IdPEntityID: "urn:idp", SSOURL: "https://idp.example/sso",
+			Certificates: []string{string(certPEM(valid))}, MetadataURL: "https://idp.example/metadata", MetadataFetchedAt: fetched}
+		if change != nil {
+			change(c)
+		}
+		return c
+	}
+	tests := []struct {
+		name string
+		c    *gatehouse.SAMLConfig
+		want []string // each a part of one warning, in order
+	}{
+		{"fresh", byURL(nil), nil},
+		{"refresh failed", byURL(func(c *gatehouse.SAMLConfig) {
+			c.MetadataRefreshError, c.MetadataRefreshFailedAt = "the server answered 503 Service Unavailable", samlNow.Add(-time.Hour)
+		}), []string{"the last metadata refresh failed at 2026-03-02T09:00:00Z: the server answered 503 Service Unavailable; the last good copy from 2026-03-01T21:00:00Z stays in use"}},
+		{"refresh failed before the last good fetch", byURL(func(c *gatehouse.SAMLConfig) {
+			c.MetadataRefreshError, c.MetadataRefreshFailedAt = "old failure", fetched.Add(-time.Hour)
+		}), nil},
+		{"refresh failed, then configured by file", byURL(func(c *gatehouse.SAMLConfig) {
+			c.MetadataURL = ""
+			c.MetadataRefreshError, c.MetadataRefreshFailedAt = "old failure", samlNow.Add(-time.Hour)
+		}), nil},
+		{"stale", byURL(func(c *gatehouse.SAMLConfig) { c.MetadataFetchedAt = samlNow.Add(-25 * time.Hour) }),
+			[]string{"last fetched at 2026-03-01T09:00:00Z, more than 24 hours ago: refreshes from https://idp.example/metadata are not succeeding"}},
+		{"failing and stale", byURL(func(c *gatehouse.SAMLConfig) {
+			c.MetadataFetchedAt = samlNow.Add(-30 * time.Hour)
+			c.MetadataRefreshError, c.MetadataRefreshFailedAt = "unreachable", samlNow.Add(-time.Hour)
+		}), []string{"failed at 2026-03-02T09:00:00Z: unreachable", "more than 24 hours ago"}},
+		{"stale by file is never refreshed", byURL(func(c *gatehouse.SAMLConfig) {
+			c.MetadataURL, c.MetadataFetchedAt = "", samlNow.Add(-100*24*time.Hour)
+		}), nil},
+		{"certificates", byURL(func(c *gatehouse.SAMLConfig) {
+			c.Certificates = []string{string(certPEM(expired)), string(certPEM(valid)), string(certPEM(soon))}
+		}), []string{"certificate warn-old (SHA-256 " + saml.Fingerprint(expired, false) + ") expired at", "certificate warn-soon (SHA-256 " + saml.Fingerprint(soon, false) + ") expires at"}},
+		{"fingerprints only", byURL(func(c *gatehouse.SAMLConfig) { c.Certificates, c.Fingerprints = nil, []string{"ab"} }), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := admin.SAMLWarnings(tt.c, samlNow)
+			ok := len(got) == len(tt.want)
+			for i := 0; ok && i < len(got); i++ {
+				ok = strings.Contains(got[i], tt.want[i])
+			}
+			if !ok {
+				t.Errorf("SAMLWarnings = %q, want %d warnings containing %q", got, len(tt.want), tt.want)
+			}
+		})
+	}
 }
