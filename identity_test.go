@@ -70,6 +70,20 @@ func TestSAMLConfigValidate(t *testing.T) {
 		"no trust":       func(c *gatehouse.SAMLConfig) { c.Fingerprints = nil },
 		"skew too large": func(c *gatehouse.SAMLConfig) { c.ClockSkew = 6 * time.Minute },
 		"negative skew":  func(c *gatehouse.SAMLConfig) { c.ClockSkew = -time.Second },
+		"refresh error without its time": func(c *gatehouse.SAMLConfig) {
+			c.MetadataRefreshError = "the server answered 500"
+		},
+		"refresh time without its error": func(c *gatehouse.SAMLConfig) { c.MetadataRefreshFailedAt = time.Now() },
+		"refresh error too long": func(c *gatehouse.SAMLConfig) {
+			c.MetadataRefreshError = strings.Repeat("x", gatehouse.MetadataRefreshErrorLimit+1)
+			c.MetadataRefreshFailedAt = time.Now()
+		},
+		"refresh error not UTF-8": func(c *gatehouse.SAMLConfig) {
+			c.MetadataRefreshError, c.MetadataRefreshFailedAt = "bad \xff byte", time.Now()
+		},
+		"refresh error with a line break": func(c *gatehouse.SAMLConfig) {
+			c.MetadataRefreshError, c.MetadataRefreshFailedAt = "two\nlines", time.Now()
+		},
 	}
 	for name, change := range tests {
 		c := valid()
@@ -77,5 +91,38 @@ func TestSAMLConfigValidate(t *testing.T) {
 		if err := c.Validate(); gatehouse.ErrorKind(err) != gatehouse.Invalid {
 			t.Errorf("%s: Validate = %v, want invalid", name, err)
 		}
+	}
+	c = valid()
+	c.MetadataRefreshError = strings.Repeat("é", gatehouse.MetadataRefreshErrorLimit/2)
+	c.MetadataRefreshFailedAt = time.Now()
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate(refresh error of %d bytes) = %v, want nil", len(c.MetadataRefreshError), err)
+	}
+}
+
+func TestClampMetadataRefreshError(t *testing.T) {
+	long := strings.Repeat("é", gatehouse.MetadataRefreshErrorLimit) // twice the limit in bytes
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain", "the server answered 500", "the server answered 500"},
+		{"empty", "", "unknown error"},
+		{"blank", " \t\n", "unknown error"},
+		{"control characters", "a\x1b[31mred\r\nnext", "a [31mred  next"},
+		{"invalid UTF-8", "bad \xff byte", "bad \uFFFD byte"},
+		{"NUL", "a\x00b", "a\uFFFDb"},
+		// Cut at the last character that fits with the "…".
+		{"long", long, strings.Repeat("é", (gatehouse.MetadataRefreshErrorLimit-len("…"))/2) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := gatehouse.ClampMetadataRefreshError(tt.in)
+			if got != tt.want {
+				t.Errorf("ClampMetadataRefreshError(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if err := gatehouse.ValidateMetadataRefreshError(got, time.Now()); err != nil {
+				t.Errorf("ValidateMetadataRefreshError(ClampMetadataRefreshError(%q)) = %v, want nil", tt.in, err)
+			}
+		})
 	}
 }

@@ -2,7 +2,9 @@ package gatehouse
 
 import (
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Clock skew bounds for SAML validity windows.
@@ -24,6 +26,18 @@ type SAMLConfig struct {
 	MetadataXML       string   // the last good IdP metadata, when configured from metadata
 	MetadataURL       string   // where metadata is refreshed from, when configured by URL
 	MetadataFetchedAt time.Time
+
+	// MetadataRefreshError says why the last refresh of MetadataURL failed,
+	// when one has failed since the last good fetch (the last good copy
+	// stays in use meanwhile, decision 41): a one-line message for the
+	// group's owners (ClampMetadataRefreshError makes one). Empty when no
+	// refresh has failed since. A good refresh and a new configuration
+	// clear it.
+	MetadataRefreshError string
+	// MetadataRefreshFailedAt is when that refresh failed; zero exactly
+	// when MetadataRefreshError is empty.
+	MetadataRefreshFailedAt time.Time
+
 	EnforceSSO        bool
 	AllowIdPInitiated bool
 	CreateUsers       bool // first SSO of an unknown NameID may create a managed account
@@ -50,5 +64,49 @@ func (c *SAMLConfig) Validate() error {
 	if c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew {
 		return Errorf(Invalid, "clock skew %s must be between 0s and %s", c.ClockSkew, MaxClockSkew)
 	}
+	return ValidateMetadataRefreshError(c.MetadataRefreshError, c.MetadataRefreshFailedAt)
+}
+
+// MetadataRefreshErrorLimit bounds SAMLConfig.MetadataRefreshError, in
+// bytes.
+const MetadataRefreshErrorLimit = 512
+
+// ValidateMetadataRefreshError reports whether msg and at may be stored as
+// a SAML configuration's MetadataRefreshError and MetadataRefreshFailedAt:
+// both empty, or a message of valid UTF-8 without control characters, at
+// most MetadataRefreshErrorLimit bytes, with its time.
+func ValidateMetadataRefreshError(msg string, at time.Time) error {
+	if (msg == "") != at.IsZero() {
+		return Errorf(Invalid, "a failed metadata refresh needs both its message and its time")
+	}
+	if len(msg) > MetadataRefreshErrorLimit {
+		return Errorf(Invalid, "the metadata refresh error is longer than %d bytes", MetadataRefreshErrorLimit)
+	}
+	if !validText(msg) || strings.ContainsFunc(msg, unicode.IsControl) {
+		return Errorf(Invalid, "the metadata refresh error must be one line of UTF-8 text without control characters")
+	}
 	return nil
+}
+
+// ClampMetadataRefreshError makes msg, which may quote a remote server,
+// acceptable to ValidateMetadataRefreshError: invalid UTF-8 becomes U+FFFD,
+// control characters (line breaks, terminal escapes) become spaces, and a
+// message past MetadataRefreshErrorLimit is cut at a character boundary and
+// ends with "…". An empty msg becomes "unknown error", since a failure
+// needs a message.
+func ClampMetadataRefreshError(msg string) string {
+	msg = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, cleanText(msg))
+	if msg = strings.TrimSpace(msg); msg == "" {
+		return "unknown error"
+	}
+	if len(msg) <= MetadataRefreshErrorLimit {
+		return msg
+	}
+	const more = "…"
+	return msg[:cutText(msg, MetadataRefreshErrorLimit-len(more))] + more
 }

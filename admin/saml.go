@@ -26,8 +26,13 @@ import (
 const MetadataRefreshInterval = 12 * time.Hour
 
 // certExpiryWarning is how long before a trusted certificate expires
-// ConfigureSAML warns about it.
+// ConfigureSAML and SAMLWarnings warn about it.
 const certExpiryWarning = 30 * 24 * time.Hour
+
+// metadataStaleAfter is how old a group's fetched metadata may get before
+// SAMLWarnings says that refreshes are not succeeding: two refresh
+// intervals, so that one missed refresh is not yet worth a warning.
+const metadataStaleAfter = 2 * MetadataRefreshInterval
 
 // PEMFile is a file's contents and the name it is called by in messages.
 type PEMFile struct {
@@ -168,6 +173,12 @@ func (s *Service) ConfigureSAML(ctx context.Context, a Actor, groupRef string, i
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
 		g, err := FindGroup(ctx, q, groupRef)
 		if err != nil {
+			return err
+		}
+		// A metadata refresh writes under the same lock, after checking
+		// that the configuration it read is still there, so it never
+		// overwrites this one.
+		if err := q.LockGroup(ctx, g.ID); err != nil {
 			return err
 		}
 		c.GroupID = g.ID
@@ -447,4 +458,35 @@ func SAMLCertificates(c *gatehouse.SAMLConfig, now time.Time) []SAMLCertificate 
 		})
 	}
 	return out
+}
+
+// MetadataRefreshFailure returns why and when the configuration's last
+// metadata refresh failed, while the last good copy stays in use; "" when
+// it did not fail. A failure recorded before the last good fetch is
+// ignored: an older release, during a rolling upgrade, stores good copies
+// and configurations without clearing it.
+func MetadataRefreshFailure(c *gatehouse.SAMLConfig) (msg string, at time.Time) {
+	if c.MetadataURL == "" || c.MetadataRefreshError == "" || c.MetadataRefreshFailedAt.Before(c.MetadataFetchedAt) {
+		return "", time.Time{}
+	}
+	return c.MetadataRefreshError, c.MetadataRefreshFailedAt
+}
+
+// SAMLWarnings says in plain language what the group's owners should act
+// on in the configuration at now: the last metadata refresh failed, the
+// metadata has not been refreshed for more than two refresh intervals, a
+// trusted certificate has expired or expires within 30 days. saml show and
+// the settings page show them as they are; none is a reason to refuse
+// sign-ins.
+func SAMLWarnings(c *gatehouse.SAMLConfig, now time.Time) []string {
+	var out []string
+	if msg, at := MetadataRefreshFailure(c); msg != "" {
+		out = append(out, fmt.Sprintf("the last metadata refresh failed at %s: %s; the last good copy from %s stays in use",
+			at.UTC().Format(time.RFC3339), msg, c.MetadataFetchedAt.UTC().Format(time.RFC3339)))
+	}
+	if c.MetadataURL != "" && !c.MetadataFetchedAt.IsZero() && now.Sub(c.MetadataFetchedAt) > metadataStaleAfter {
+		out = append(out, fmt.Sprintf("the IdP metadata was last fetched at %s, more than %d hours ago: refreshes from %s are not succeeding; check that gatehouse serve is running and can reach it",
+			c.MetadataFetchedAt.UTC().Format(time.RFC3339), int(metadataStaleAfter.Hours()), c.MetadataURL))
+	}
+	return append(out, certWarnings(c.Certificates, now)...)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-sso/gatehouse/saml"
 	"github.com/gatehouse-sso/gatehouse/saml/samltest"
 	"github.com/gatehouse-sso/gatehouse/store"
+	"github.com/google/go-cmp/cmp"
 )
 
 var samlNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -292,6 +293,9 @@ type metadataServer struct {
 	mu     sync.Mutex
 	status int
 	body   []byte
+	// during, when set, runs once, while the next request waits for its
+	// answer: what happens elsewhere while a refresh fetches.
+	during func()
 	*httptest.Server
 }
 
@@ -299,11 +303,25 @@ func newMetadataServer(body []byte) *metadataServer {
 	m := &metadataServer{status: http.StatusOK, body: body}
 	m.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
+		during := m.during
+		m.during = nil
+		m.mu.Unlock()
+		if during != nil {
+			during()
+		}
+		m.mu.Lock()
 		defer m.mu.Unlock()
 		w.WriteHeader(m.status)
 		w.Write(m.body)
 	}))
 	return m
+}
+
+// whileFetching sets what runs during the next request.
+func (m *metadataServer) whileFetching(fn func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.during = fn
 }
 
 func (m *metadataServer) serve(status int, body []byte) {
@@ -346,14 +364,20 @@ func TestRefreshSAMLMetadata(t *testing.T) {
 			wantErr   string
 			wantAdded int
 			wantCerts int
+			// wantFailedEvents counts the saml_metadata_refresh_failed
+			// events so far: one per new failure message, not per hour.
+			wantFailedEvents int
 		}{
-			{"too early", time.Hour, 200, idp.Metadata(time.Time{}, idp.Keys.Cert, next), false, "", 0, 1},
-			{"new certificate", 12 * time.Hour, 200, idp.Metadata(time.Time{}, idp.Keys.Cert, next), true, "", 1, 2},
-			{"old certificate dropped by the IdP", 12 * time.Hour, 200, idp.Metadata(time.Time{}, next), true, "", 0, 2},
-			{"server error", 12 * time.Hour, 500, []byte("oops"), true, "500", 0, 2},
-			{"failure retried", time.Hour, 200, []byte("<notmetadata/>"), true, "IdP metadata", 0, 2},
-			{"expired", time.Hour, 200, idp.Metadata(samlNow, next), true, "expired", 0, 2},
-			{"another entity ID", time.Hour, 200, other.Metadata(time.Time{}), true, "entity ID", 0, 2},
+			{"too early", time.Hour, 200, idp.Metadata(time.Time{}, idp.Keys.Cert, next), false, "", 0, 1, 0},
+			{"new certificate", 12 * time.Hour, 200, idp.Metadata(time.Time{}, idp.Keys.Cert, next), true, "", 1, 2, 0},
+			{"old certificate dropped by the IdP", 12 * time.Hour, 200, idp.Metadata(time.Time{}, next), true, "", 0, 2, 0},
+			{"server error", 12 * time.Hour, 500, []byte("oops"), true, "500", 0, 2, 1},
+			{"same failure an hour later", time.Hour, 500, []byte("oops again"), true, "500", 0, 2, 1},
+			{"failure retried", time.Hour, 200, []byte("<notmetadata/>"), true, "IdP metadata", 0, 2, 2},
+			{"expired", time.Hour, 200, idp.Metadata(samlNow, next), true, "expired", 0, 2, 3},
+			{"another entity ID", time.Hour, 200, other.Metadata(time.Time{}), true, "entity ID", 0, 2, 4},
+			{"good again", time.Hour, 200, idp.Metadata(time.Time{}, next), true, "", 0, 2, 4},
+			{"failing after a good refresh", 12 * time.Hour, 500, []byte("oops"), true, "500", 0, 2, 5},
 		}
 		for _, st := range steps {
 			t.Run(st.name, func(t *testing.T) {
@@ -377,6 +401,9 @@ func TestRefreshSAMLMetadata(t *testing.T) {
 					t.Fatalf("RefreshSAMLMetadata = %+v, want acme.corp alone", results)
 				}
 				r := results[0]
+				if r.RecordErr != nil {
+					t.Errorf("RefreshSAMLMetadata RecordErr = %v, want nil", r.RecordErr)
+				}
 				after, err := svc.Store.FindSAMLConfig(ctx, g.ID)
 				if err != nil {
 					t.Fatal(err)
@@ -385,11 +412,20 @@ func TestRefreshSAMLMetadata(t *testing.T) {
 					if r.Err == nil || !strings.Contains(r.Err.Error(), st.wantErr) {
 						t.Errorf("refresh error = %v, want one mentioning %q", r.Err, st.wantErr)
 					}
-					if after.MetadataXML != before.MetadataXML || !after.MetadataFetchedAt.Equal(before.MetadataFetchedAt) {
-						t.Errorf("a failed refresh changed the stored metadata")
+					if after.MetadataXML != before.MetadataXML || !after.MetadataFetchedAt.Equal(before.MetadataFetchedAt) ||
+						after.SSOURL != before.SSOURL || !after.UpdatedAt.Equal(before.UpdatedAt) {
+						t.Errorf("a failed refresh changed the stored metadata, SSO URL or UpdatedAt")
 					}
-				} else if r.Err != nil || !after.MetadataFetchedAt.Equal(now) || after.MetadataXML != string(st.body) {
-					t.Errorf("refresh = %+v; stored fetched at %s; want success now with the new XML", r, after.MetadataFetchedAt)
+					if want := gatehouse.ErrorMessage(r.Err); after.MetadataRefreshError != want || !after.MetadataRefreshFailedAt.Equal(now) {
+						t.Errorf("stored refresh error %q at %s, want %q at %s", after.MetadataRefreshError, after.MetadataRefreshFailedAt, want, now)
+					}
+				} else {
+					if r.Err != nil || !after.MetadataFetchedAt.Equal(now) || after.MetadataXML != string(st.body) {
+						t.Errorf("refresh = %+v; stored fetched at %s; want success now with the new XML", r, after.MetadataFetchedAt)
+					}
+					if after.MetadataRefreshError != "" || !after.MetadataRefreshFailedAt.IsZero() {
+						t.Errorf("stored refresh error %q at %s after a good refresh, want none", after.MetadataRefreshError, after.MetadataRefreshFailedAt)
+					}
 				}
 				if len(r.Added) != st.wantAdded || len(after.Certificates) != st.wantCerts {
 					t.Errorf("added %q, %d certificates trusted; want %d added, %d trusted", r.Added, len(after.Certificates), st.wantAdded, st.wantCerts)
@@ -400,7 +436,197 @@ func TestRefreshSAMLMetadata(t *testing.T) {
 						t.Errorf("latest audit event = %v, %v; want saml_certificate_added naming the new certificate", events, err)
 					}
 				}
+				failed := auditEvents(t, svc, g.ID, "saml_metadata_refresh_failed")
+				if len(failed) != st.wantFailedEvents {
+					t.Errorf("%d saml_metadata_refresh_failed audit events, want %d", len(failed), st.wantFailedEvents)
+				}
+				if st.wantErr != "" && len(failed) > 0 {
+					var detail map[string]any
+					if err := json.Unmarshal(failed[0].Detail, &detail); err != nil || detail["error"] != after.MetadataRefreshError || detail["metadata_url"] != md.URL {
+						t.Errorf("latest saml_metadata_refresh_failed detail = %s, want the error %q and the URL", failed[0].Detail, after.MetadataRefreshError)
+					}
+				}
 			})
 		}
+
+		// Configuring again clears the failure the last step recorded.
+		md.serve(200, idp.Metadata(time.Time{}))
+		c, _, err := svc.ConfigureSAML(ctx, admin.System, "acme.corp", admin.SAMLSettings{MetadataURL: md.URL})
+		if err != nil {
+			t.Fatalf("ConfigureSAML: %v", err)
+		}
+		got, err := svc.Store.FindSAMLConfig(ctx, g.ID)
+		if err != nil || got.MetadataRefreshError != "" || !got.MetadataRefreshFailedAt.IsZero() || c.MetadataRefreshError != "" {
+			t.Errorf("FindSAMLConfig after ConfigureSAML = %+v, %v; want no refresh error", got, err)
+		}
 	})
+}
+
+// auditEvents returns the group's audit events with the action, newest
+// first.
+func auditEvents(t *testing.T, svc *admin.Service, groupID int64, action string) []*gatehouse.AuditEvent {
+	t.Helper()
+	events, _, err := svc.Store.ListAuditEvents(context.Background(), groupID, store.Page{Limit: 1000})
+	if err != nil {
+		t.Fatalf("ListAuditEvents: %v", err)
+	}
+	var out []*gatehouse.AuditEvent
+	for _, e := range events {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestRefreshSAMLMetadataReconfigured checks that a refresh that fails
+// while the owner reconfigures records nothing on the new configuration.
+func TestRefreshSAMLMetadataReconfigured(t *testing.T) {
+	idp := samltest.NewIdP("okta")
+	backends(t, func(t *testing.T, svc *admin.Service) {
+		ctx := context.Background()
+		now := samlNow
+		svc.Now = func() time.Time { return now }
+		md := newMetadataServer(idp.Metadata(time.Time{}))
+		defer md.Close()
+		svc.MetadataClient = md.Client()
+		g := mustGroup(t, svc)
+		if _, _, err := svc.ConfigureSAML(ctx, admin.System, "acme.corp", admin.SAMLSettings{MetadataURL: md.URL}); err != nil {
+			t.Fatalf("ConfigureSAML: %v", err)
+		}
+		now = now.Add(13 * time.Hour)
+		md.serve(http.StatusServiceUnavailable, []byte("down"))
+		var reconfigured *gatehouse.SAMLConfig
+		md.whileFetching(func() {
+			var err error
+			reconfigured, _, err = svc.ConfigureSAML(ctx, admin.System, "acme.corp", admin.SAMLSettings{MetadataXML: idp.Metadata(time.Time{})})
+			if err != nil {
+				t.Errorf("ConfigureSAML while the refresh fetches: %v", err)
+			}
+		})
+		results, err := svc.RefreshSAMLMetadata(ctx, admin.System)
+		if err != nil || len(results) != 1 || results[0].Err == nil || results[0].RecordErr != nil {
+			t.Fatalf("RefreshSAMLMetadata = %+v, %v; want acme.corp failed, nothing failing to record", results, err)
+		}
+		got, err := svc.Store.FindSAMLConfig(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(reconfigured, got); diff != "" {
+			t.Errorf("configuration after the failed refresh differs from the owner's (-owner +stored):\n%s", diff)
+		}
+		if n := len(auditEvents(t, svc, g.ID, "saml_metadata_refresh_failed")); n != 0 {
+			t.Errorf("%d saml_metadata_refresh_failed audit events, want none", n)
+		}
+	})
+}
+
+// TestRefreshSAMLMetadataFailureElsewhere checks that a failure recorded
+// while a good refresh fetches (another node, whose fetch failed) does not
+// stop the good one, which then clears it.
+func TestRefreshSAMLMetadataFailureElsewhere(t *testing.T) {
+	idp := samltest.NewIdP("okta")
+	next := samltest.Keys("okta-next").Cert
+	backends(t, func(t *testing.T, svc *admin.Service) {
+		ctx := context.Background()
+		now := samlNow
+		svc.Now = func() time.Time { return now }
+		md := newMetadataServer(idp.Metadata(time.Time{}))
+		defer md.Close()
+		svc.MetadataClient = md.Client()
+		g := mustGroup(t, svc)
+		if _, _, err := svc.ConfigureSAML(ctx, admin.System, "acme.corp", admin.SAMLSettings{MetadataURL: md.URL}); err != nil {
+			t.Fatalf("ConfigureSAML: %v", err)
+		}
+		now = now.Add(13 * time.Hour)
+		good := idp.Metadata(time.Time{}, idp.Keys.Cert, next)
+		var elsewhere []admin.MetadataRefresh
+		md.whileFetching(func() {
+			md.serve(http.StatusBadGateway, []byte("bad gateway"))
+			var err error
+			elsewhere, err = svc.RefreshSAMLMetadata(ctx, admin.System)
+			if err != nil {
+				t.Errorf("RefreshSAMLMetadata elsewhere: %v", err)
+			}
+			c, err := svc.Store.FindSAMLConfig(ctx, g.ID)
+			if err != nil || c.MetadataRefreshError == "" {
+				t.Errorf("FindSAMLConfig after the failure elsewhere = %+v, %v; want its error recorded", c, err)
+			}
+			md.serve(http.StatusOK, good)
+		})
+		results, err := svc.RefreshSAMLMetadata(ctx, admin.System)
+		if err != nil || len(results) != 1 || results[0].Err != nil || len(results[0].Added) != 1 {
+			t.Fatalf("RefreshSAMLMetadata = %+v, %v; want acme.corp refreshed with a new certificate", results, err)
+		}
+		if len(elsewhere) != 1 || elsewhere[0].Err == nil || elsewhere[0].RecordErr != nil {
+			t.Errorf("RefreshSAMLMetadata elsewhere = %+v, want acme.corp failed and recorded", elsewhere)
+		}
+		got, err := svc.Store.FindSAMLConfig(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.MetadataXML != string(good) || !got.MetadataFetchedAt.Equal(now) || len(got.Certificates) != 2 {
+			t.Errorf("stored metadata fetched at %s with %d certificates, want the good copy of now with 2", got.MetadataFetchedAt, len(got.Certificates))
+		}
+		if got.MetadataRefreshError != "" || !got.MetadataRefreshFailedAt.IsZero() {
+			t.Errorf("stored refresh error %q at %s after the good refresh, want none", got.MetadataRefreshError, got.MetadataRefreshFailedAt)
+		}
+	})
+}
+
+func TestSAMLWarnings(t *testing.T) {
+	valid := samltest.Keys("warn-valid").Certificate("warn-valid", samlNow.Add(-time.Hour), samlNow.Add(365*24*time.Hour))
+	soon := samltest.Keys("warn-soon").Certificate("warn-soon", samlNow.Add(-time.Hour), samlNow.Add(24*time.Hour))
+	expired := samltest.Keys("warn-old").Certificate("warn-old", samlNow.Add(-48*time.Hour), samlNow.Add(-time.Hour))
+	fetched := samlNow.Add(-13 * time.Hour)
+	byURL := func(change func(c *gatehouse.SAMLConfig)) *gatehouse.SAMLConfig {
+		c := &gatehouse.SAMLConfig{GroupID: 1, IdPEntityID: "urn:idp", SSOURL: "https://idp.example/sso",
+			Certificates: []string{string(certPEM(valid))}, MetadataURL: "https://idp.example/metadata", MetadataFetchedAt: fetched}
+		if change != nil {
+			change(c)
+		}
+		return c
+	}
+	tests := []struct {
+		name string
+		c    *gatehouse.SAMLConfig
+		want []string // each a part of one warning, in order
+	}{
+		{"fresh", byURL(nil), nil},
+		{"refresh failed", byURL(func(c *gatehouse.SAMLConfig) {
+			c.MetadataRefreshError, c.MetadataRefreshFailedAt = "the server answered 503 Service Unavailable", samlNow.Add(-time.Hour)
+		}), []string{"the last metadata refresh failed at 2026-03-02T09:00:00Z: the server answered 503 Service Unavailable; the last good copy from 2026-03-01T21:00:00Z stays in use"}},
+		{"refresh failed before the last good fetch", byURL(func(c *gatehouse.SAMLConfig) {
+			c.MetadataRefreshError, c.MetadataRefreshFailedAt = "old failure", fetched.Add(-time.Hour)
+		}), nil},
+		{"refresh failed, then configured by file", byURL(func(c *gatehouse.SAMLConfig) {
+			c.MetadataURL = ""
+			c.MetadataRefreshError, c.MetadataRefreshFailedAt = "old failure", samlNow.Add(-time.Hour)
+		}), nil},
+		{"stale", byURL(func(c *gatehouse.SAMLConfig) { c.MetadataFetchedAt = samlNow.Add(-25 * time.Hour) }),
+			[]string{"last fetched at 2026-03-01T09:00:00Z, more than 24 hours ago: refreshes from https://idp.example/metadata are not succeeding"}},
+		{"failing and stale", byURL(func(c *gatehouse.SAMLConfig) {
+			c.MetadataFetchedAt = samlNow.Add(-30 * time.Hour)
+			c.MetadataRefreshError, c.MetadataRefreshFailedAt = "unreachable", samlNow.Add(-time.Hour)
+		}), []string{"failed at 2026-03-02T09:00:00Z: unreachable", "more than 24 hours ago"}},
+		{"stale by file is never refreshed", byURL(func(c *gatehouse.SAMLConfig) {
+			c.MetadataURL, c.MetadataFetchedAt = "", samlNow.Add(-100*24*time.Hour)
+		}), nil},
+		{"certificates", byURL(func(c *gatehouse.SAMLConfig) {
+			c.Certificates = []string{string(certPEM(expired)), string(certPEM(valid)), string(certPEM(soon))}
+		}), []string{"certificate warn-old (SHA-256 " + saml.Fingerprint(expired, false) + ") expired at", "certificate warn-soon (SHA-256 " + saml.Fingerprint(soon, false) + ") expires at"}},
+		{"fingerprints only", byURL(func(c *gatehouse.SAMLConfig) { c.Certificates, c.Fingerprints = nil, []string{"ab"} }), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := admin.SAMLWarnings(tt.c, samlNow)
+			ok := len(got) == len(tt.want)
+			for i := 0; ok && i < len(got); i++ {
+				ok = strings.Contains(got[i], tt.want[i])
+			}
+			if !ok {
+				t.Errorf("SAMLWarnings = %q, want %d warnings containing %q", got, len(tt.want), tt.want)
+			}
+		})
+	}
 }

@@ -319,6 +319,13 @@ type SAMLConfigQueries interface {
 	PutSAMLConfig(ctx context.Context, c *gatehouse.SAMLConfig) error
 	// FindSAMLConfig returns the group's configuration. NotFound.
 	FindSAMLConfig(ctx context.Context, groupID int64) (*gatehouse.SAMLConfig, error)
+	// SetSAMLMetadataRefreshError sets the group's MetadataRefreshError and
+	// MetadataRefreshFailedAt to msg and at, or clears them when msg is ""
+	// and at zero, and changes nothing else: UpdatedAt stays the time of
+	// the last PutSAMLConfig, by which a metadata refresh tells that the
+	// configuration changed while it fetched. NotFound; Invalid when msg
+	// and at break gatehouse.ValidateMetadataRefreshError.
+	SetSAMLMetadataRefreshError(ctx context.Context, groupID int64, msg string, at time.Time) error
 	// DeleteSAMLConfig removes it. NotFound.
 	DeleteSAMLConfig(ctx context.Context, groupID int64) error
 }

@@ -169,11 +169,16 @@ func runSAMLShow(ctx context.Context, c *cli) error {
 		}
 		now := time.Now()
 		sp := admin.ServiceProvider(base, g)
+		warnings := admin.SAMLWarnings(cfg, now)
+		for _, w := range warnings {
+			fmt.Fprintf(c.stderr, "gatehouse: warning: %s\n", w)
+		}
 		if *asJSON {
 			obj := samlJSON(g, cfg, now)
 			obj["sp"] = map[string]any{
 				"entity_id": sp.EntityID, "acs_url": sp.ACSURL, "sso_url": sp.SSOURL, "metadata_url": sp.MetadataURL,
 			}
+			obj["warnings"] = append([]string{}, warnings...)
 			return c.printResult(true, "", obj)
 		}
 		tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
@@ -184,12 +189,14 @@ func runSAMLShow(ctx context.Context, c *cli) error {
 		if cfg.MetadataURL != "" {
 			row("metadata_url", cfg.MetadataURL)
 			row("metadata_fetched_at", cfg.MetadataFetchedAt.UTC().Format(time.RFC3339))
+			if msg, at := admin.MetadataRefreshFailure(cfg); msg != "" {
+				row("metadata_refresh", "failed at "+at.UTC().Format(time.RFC3339)+": "+msg)
+			}
 		}
 		for _, ce := range admin.SAMLCertificates(cfg, now) {
 			state := "expires"
 			if ce.Expired {
 				state = "EXPIRED"
-				fmt.Fprintf(c.stderr, "gatehouse: warning: certificate %s expired at %s; replace it in the IdP\n", ce.SHA256, ce.NotAfter.Format(time.RFC3339))
 			}
 			row("certificate", fmt.Sprintf("sha256 %s, %s, %s %s", ce.SHA256, ce.Subject, state, ce.NotAfter.Format(time.RFC3339)))
 		}
@@ -231,5 +238,11 @@ func samlJSON(g *gatehouse.Group, c *gatehouse.SAMLConfig, now time.Time) map[st
 		"create_users":        c.CreateUsers,
 		"clock_skew_seconds":  c.ClockSkew.Seconds(),
 	}
+	// Why and when the last metadata refresh failed; null when it did not.
+	var refreshErr, failedAt any
+	if msg, at := admin.MetadataRefreshFailure(c); msg != "" {
+		refreshErr, failedAt = msg, at
+	}
+	obj["metadata_refresh_error"], obj["metadata_refresh_failed_at"] = refreshErr, failedAt
 	return obj
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,6 +159,100 @@ func TestSAMLCommands(t *testing.T) {
 			fps, _ := got["fingerprints"].([]any)
 			if sp["acs_url"] != "http://127.0.0.1:9000/groups/acme.corp/-/saml/callback" || len(fps) != 1 || fps[0] != saml.Fingerprint(idp.Keys.Cert, true) {
 				t.Errorf("saml show --json = %s, want the default base URL and the SHA-1 fingerprint", r.stdout)
+			}
+		})
+	}
+}
+
+// TestSAMLShowRefreshWarning checks that saml show warns about a failed
+// metadata refresh and about stale metadata, on standard error and in
+// --json, and that saml configure clears the failure.
+func TestSAMLShowRefreshWarning(t *testing.T) {
+	idp := samltest.NewIdP("cli-refresh-idp")
+	mdFile := writeFile(t, t.TempDir(), "metadata.xml", idp.Metadata(time.Time{}))
+	const (
+		mdURL = "https://idp.example.com/metadata"
+		msg   = "fetching the metadata from https://idp.example.com/metadata failed: the server answered 503 Service Unavailable"
+	)
+	fetched := time.Now().UTC().Add(-30 * time.Hour).Truncate(time.Second)
+	failed := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	for name, db := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			env := map[string]string{"GATEHOUSE_DB": db}
+			ok := func(args ...string) result {
+				t.Helper()
+				r := gh(t, env, "", args...)
+				if r.code != exitOK {
+					t.Fatalf("gatehouse %v = exit %d, stderr %q", args, r.code, r.stderr)
+				}
+				return r
+			}
+			ok("user", "create", "--username", "alice", "--email", "alice@example.com")
+			ok("group", "create", "--path", "acme.corp", "--owner", "alice")
+			ok("saml", "configure", "--group", "acme.corp", "--metadata-file", mdFile)
+
+			// The command line reaches no test server, so set what serve
+			// keeps after its refreshes of a metadata URL failed for a
+			// day.
+			s, err := openStore(ctx, db, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			g, err := s.FindGroupByPath(ctx, "acme.corp")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := s.FindSAMLConfig(ctx, g.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.MetadataURL, c.MetadataFetchedAt = mdURL, fetched
+			if err := s.PutSAMLConfig(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetSAMLMetadataRefreshError(ctx, g.ID, msg, failed); err != nil {
+				t.Fatal(err)
+			}
+
+			failedWarning := "gatehouse: warning: the last metadata refresh failed at " + failed.Format(time.RFC3339) + ": " + msg +
+				"; the last good copy from " + fetched.Format(time.RFC3339) + " stays in use\n"
+			staleWarning := "gatehouse: warning: the IdP metadata was last fetched at " + fetched.Format(time.RFC3339) + ", more than 24 hours ago"
+			r := ok("saml", "show", "--group", "acme.corp")
+			if !strings.Contains(r.stderr, failedWarning) || !strings.Contains(r.stderr, staleWarning) {
+				t.Errorf("saml show stderr = %q, want %q and %q", r.stderr, failedWarning, staleWarning)
+			}
+			if want := "metadata_refresh     failed at " + failed.Format(time.RFC3339) + ": " + msg + "\n"; !strings.Contains(r.stdout, want) {
+				t.Errorf("saml show printed:\n%s\nwant a line with %q", r.stdout, want)
+			}
+
+			r = ok("saml", "show", "--group", "acme.corp", "--json")
+			var got map[string]any
+			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+				t.Fatalf("saml show --json printed %q: %v", r.stdout, err)
+			}
+			warnings, _ := got["warnings"].([]any)
+			if got["metadata_refresh_error"] != msg || got["metadata_refresh_failed_at"] != failed.Format(time.RFC3339) || len(warnings) != 2 {
+				t.Errorf("saml show --json = %s, want the refresh error, its time and two warnings", r.stdout)
+			}
+			if !strings.Contains(r.stderr, failedWarning) {
+				t.Errorf("saml show --json stderr = %q, want %q", r.stderr, failedWarning)
+			}
+
+			ok("saml", "configure", "--group", "acme.corp", "--metadata-file", mdFile)
+			c, err = s.FindSAMLConfig(ctx, g.ID)
+			if err != nil || c.MetadataRefreshError != "" || !c.MetadataRefreshFailedAt.IsZero() {
+				t.Errorf("FindSAMLConfig after saml configure = %+v, %v; want no refresh error", c, err)
+			}
+			r = ok("saml", "show", "--group", "acme.corp", "--json")
+			got = nil
+			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+				t.Fatalf("saml show --json printed %q: %v", r.stdout, err)
+			}
+			warnings, _ = got["warnings"].([]any)
+			if v, ok := got["metadata_refresh_error"]; !ok || v != nil || got["metadata_refresh_failed_at"] != nil || warnings == nil || len(warnings) != 0 || r.stderr != "" {
+				t.Errorf("saml show --json after saml configure = %s, stderr %q; want null refresh fields, no warnings", r.stdout, r.stderr)
 			}
 		})
 	}

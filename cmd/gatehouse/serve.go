@@ -162,6 +162,9 @@ func refreshMetadata(ctx context.Context, svc *admin.Service, log *slog.Logger, 
 			switch {
 			case r.Err != nil:
 				log.Warn("the IdP metadata refresh failed; the last good copy stays in use", "group", r.Path, "err", gatehouse.ErrorMessage(r.Err))
+				if r.RecordErr != nil {
+					log.Error("recording the failed IdP metadata refresh failed; saml show will not warn about it", "group", r.Path, "err", r.RecordErr)
+				}
 			case len(r.Added) > 0:
 				log.Info("the IdP metadata brings a new signing certificate, now trusted next to the old ones", "group", r.Path, "sha256", r.Added)
 			default:

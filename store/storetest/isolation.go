@@ -152,6 +152,11 @@ func testGroupIsolation(t *testing.T, s store.Store) {
 		t.Errorf("CountMembersWithRole(B, owner) = %d, %v, want 1, nil", n, err)
 	}
 
+	// Recording B's failed metadata refresh leaves A's configuration.
+	must(t, "SetSAMLMetadataRefreshError(B)", s.SetSAMLMetadataRefreshError(ctx, bid, "bravo's IdP failed", fixedTime))
+	gotConfig, err = s.FindSAMLConfig(ctx, a.group.ID)
+	wantFound(t, "FindSAMLConfig(A) after SetSAMLMetadataRefreshError(B)", gotConfig, err, a.config)
+
 	// Deleting all of B's tokens and B's configuration leaves A's.
 	if n, err := s.DeleteSCIMTokens(ctx, bid); err != nil || n != 1 {
 		t.Errorf("DeleteSCIMTokens(B) = %d, %v, want 1, nil", n, err)

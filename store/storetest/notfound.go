@@ -143,6 +143,9 @@ func testNotFound(t *testing.T, s store.Store) {
 
 		{"PutSAMLConfig of a missing group", func(ctx context.Context, q store.Queries) error { return q.PutSAMLConfig(ctx, samlConfig) }},
 		{"FindSAMLConfig", func(ctx context.Context, q store.Queries) error { _, err := q.FindSAMLConfig(ctx, g.ID); return err }},
+		{"SetSAMLMetadataRefreshError", func(ctx context.Context, q store.Queries) error {
+			return q.SetSAMLMetadataRefreshError(ctx, g.ID, "failed", fixedTime)
+		}},
 		{"DeleteSAMLConfig", func(ctx context.Context, q store.Queries) error { return q.DeleteSAMLConfig(ctx, g.ID) }},
 	}
 	for _, tc := range tests {

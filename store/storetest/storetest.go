@@ -87,6 +87,7 @@ func suite() []testCase {
 		{"SCIMToken/CRUD", testSCIMTokenCRUD},
 		{"PAT/CRUD", testPATCRUD},
 		{"SAMLConfig/CRUD", testSAMLConfigCRUD},
+		{"SAMLConfig/MetadataRefreshError", testSAMLMetadataRefreshError},
 		{"Audit/CRUD", testAuditCRUD},
 		{"SCIMRequestLog/CRUD", testSCIMLogCRUD},
 		{"SCIMRequestLog/Keep", testSCIMLogKeep},

@@ -115,6 +115,15 @@ func testTimes(t *testing.T, s store.Store) {
 	gotConfig, err = s.FindSAMLConfig(ctx, g.ID)
 	must(t, "FindSAMLConfig", err)
 	checkInstant(t, "SAMLConfig.MetadataFetchedAt cleared", gotConfig.MetadataFetchedAt, time.Time{})
+	// Its failed refresh's time, given and cleared.
+	must(t, "SetSAMLMetadataRefreshError(UTC+05:30)", s.SetSAMLMetadataRefreshError(ctx, g.ID, "failed", later))
+	gotConfig, err = s.FindSAMLConfig(ctx, g.ID)
+	must(t, "FindSAMLConfig", err)
+	checkInstant(t, "SAMLConfig.MetadataRefreshFailedAt", gotConfig.MetadataRefreshFailedAt, later)
+	must(t, "SetSAMLMetadataRefreshError(cleared)", s.SetSAMLMetadataRefreshError(ctx, g.ID, "", time.Time{}))
+	gotConfig, err = s.FindSAMLConfig(ctx, g.ID)
+	must(t, "FindSAMLConfig", err)
+	checkInstant(t, "SAMLConfig.MetadataRefreshFailedAt cleared", gotConfig.MetadataRefreshFailedAt, time.Time{})
 
 	// An audit event's time, given and set by the store.
 	e := &gatehouse.AuditEvent{At: in, GroupID: g2.ID, ActorKind: gatehouse.ActorSystem, Action: "given"}

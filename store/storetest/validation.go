@@ -194,6 +194,17 @@ func testValidation(t *testing.T, s store.Store) {
 			},
 		},
 		{
+			name: "SAML configuration with a metadata refresh error but no time",
+			write: func() error {
+				return s.PutSAMLConfig(ctx, &gatehouse.SAMLConfig{GroupID: g.ID, IdPEntityID: "x", SSOURL: "https://idp.example/sso",
+					Fingerprints: []string{"ab"}, MetadataRefreshError: "failed"})
+			},
+			written: func(t *testing.T) {
+				_, err := s.FindSAMLConfig(ctx, g.ID)
+				wantKind(t, "FindSAMLConfig", err, gatehouse.NotFound)
+			},
+		},
+		{
 			name: "audit event with an unknown actor kind",
 			write: func() error {
 				return s.CreateAuditEvent(ctx, &gatehouse.AuditEvent{GroupID: g.ID, ActorKind: "robot", Action: "x"})
