@@ -94,7 +94,7 @@ func (f *SignInFacts) Verdict() SignInVerdict {
 	case f.Member == nil:
 		return SignInVerdict{Reason: "not_member",
 			Message: fmt.Sprintf("%s can sign in with NameID %q, but is not a member of this group, so the sign-in opens nothing here.", name, uid),
-			Next:    "Add them as a member above, or have the identity provider provision them again."}
+			Next:    "Add them as a member on the members page, or have the identity provider provision them again."}
 	case f.Member.State == gatehouse.MemberPendingLink:
 		return pending
 	}
