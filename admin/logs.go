@@ -2,13 +2,10 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/canon"
-	"github.com/gatehouse-sso/gatehouse/saml"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
 
@@ -18,8 +15,8 @@ const MaxLogPage = 200
 
 // logScanPage is how many entries a filtered search reads at a time. The
 // stores do not filter the logs, so a search reads them newest first; that
-// is bounded, as each group's logs keep only their newest entries (1,000
-// by default).
+// is bounded, as each group's logs keep only their newest entries
+// (SAMLLogKeep, scimlog.DefaultKeep).
 const logScanPage = 100
 
 // SAMLLogSearch says which entries of a group's SAML log SearchSAMLLog
@@ -32,7 +29,8 @@ type SAMLLogSearch struct {
 }
 
 // SearchSAMLLog returns the entries of the group's SAML log that match f,
-// newest first, and whether more match after them. Invalid when f's
+// newest first, and whether more match after them: SAMLLog with a NameID
+// filter and an offset, for the owner's paged log page. Invalid when f's
 // paging is out of range.
 func (s *Service) SearchSAMLLog(ctx context.Context, g *gatehouse.Group, f SAMLLogSearch) ([]*gatehouse.SAMLLogEntry, bool, error) {
 	key := canon.Key(f.NameID)
@@ -108,35 +106,4 @@ func scanLog[T any](list func(store.Page) ([]T, error), id func(T) int64, keep f
 		}
 		p.AfterID = id(page[len(page)-1])
 	}
-}
-
-// FindSAMLLogEntryByRef returns the entry of the group's SAML log with the
-// reference id a failure page showed. Invalid when ref is not of the form
-// of one; NotFound when the log does not hold it (another group's, or
-// older than the entries the log keeps).
-func (s *Service) FindSAMLLogEntryByRef(ctx context.Context, g *gatehouse.Group, ref string) (*gatehouse.SAMLLogEntry, error) {
-	if !gatehouse.ValidSAMLLogReference(ref) {
-		return nil, gatehouse.Errorf(gatehouse.Invalid,
-			"%q is not a reference id: those are 1 to %d letters, digits, - and _", ref, gatehouse.SAMLLogTokenLimit)
-	}
-	e, err := s.Store.FindSAMLLogByReference(ctx, g.ID, ref)
-	if gatehouse.IsKind(err, gatehouse.NotFound) {
-		return nil, gatehouse.Errorf(gatehouse.NotFound,
-			"the SAML log of %s holds no entry with the reference id %s; it keeps only the newest entries", g.Path, ref)
-	}
-	return e, err
-}
-
-// DecodeSAMLChecks returns the checks of a SAML log entry as the ACS
-// writes them (saml.Verdict's Checks: each check made, in order, a failed
-// one last). An entry refused before its response was read has none.
-func DecodeSAMLChecks(e *gatehouse.SAMLLogEntry) ([]saml.Check, error) {
-	if len(e.Checks) == 0 {
-		return nil, nil
-	}
-	var checks []saml.Check
-	if err := json.Unmarshal(e.Checks, &checks); err != nil {
-		return nil, fmt.Errorf("decode the checks of SAML log entry %s: %w", e.ReferenceID, err)
-	}
-	return checks, nil
 }

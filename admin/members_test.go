@@ -224,13 +224,6 @@ func TestSearchLogs(t *testing.T) {
 		}
 		_, _, err := svc.SearchSAMLLog(ctx, g, admin.SAMLLogSearch{Limit: 0})
 		wantKind(t, "SearchSAMLLog(limit 0)", err, gatehouse.Invalid)
-		if _, err := svc.FindSAMLLogEntryByRef(ctx, g, "ref2"); err != nil {
-			t.Errorf("FindSAMLLogEntryByRef(ref2) = %v", err)
-		}
-		_, err = svc.FindSAMLLogEntryByRef(ctx, g, "no such")
-		wantKind(t, "FindSAMLLogEntryByRef(no such)", err, gatehouse.Invalid)
-		_, err = svc.FindSAMLLogEntryByRef(ctx, g, "ref9")
-		wantKind(t, "FindSAMLLogEntryByRef(ref9)", err, gatehouse.NotFound)
 
 		var logs []*gatehouse.SCIMRequestLog
 		for _, e := range []struct {

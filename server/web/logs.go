@@ -121,7 +121,7 @@ func (h *Handler) samlLog(w http.ResponseWriter, r *http.Request) error {
 	for _, e := range entries {
 		row := samlLogRow{At: fmtTime(e.At), Outcome: e.Outcome, Reference: e.ReferenceID, NameID: e.NameID,
 			Path: d.Action + "/" + e.ReferenceID, OK: passed(e.Outcome)}
-		if checks, err := admin.DecodeSAMLChecks(e); err == nil {
+		if checks, err := admin.SAMLLogChecks(e); err == nil {
 			for _, c := range checks {
 				if !c.OK {
 					row.Failed = c.Name
@@ -149,12 +149,12 @@ func (h *Handler) samlLogEntry(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
-	e, err := h.ownerAdmin().FindSAMLLogEntryByRef(r.Context(), g, r.PathValue("ref"))
+	_, e, err := h.ownerAdmin().FindSAMLLogEntry(r.Context(), strconv.FormatInt(g.ID, 10), r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
 	d := samlEntryData{GroupName: g.Name, GroupPath: g.Path, LogPath: groupBase(g) + "saml/log", Entry: e, At: fmtTime(e.At), OK: passed(e.Outcome)}
-	if d.Checks, err = admin.DecodeSAMLChecks(e); err != nil {
+	if d.Checks, err = admin.SAMLLogChecks(e); err != nil {
 		d.ChecksError = "The checks of this entry could not be read."
 	}
 	return render(w, http.StatusOK, "samlentry", page{Title: "SAML response " + e.ReferenceID, SignedIn: u, D: d})

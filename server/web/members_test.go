@@ -412,7 +412,7 @@ func TestSAMLLogPage(t *testing.T) {
 			t.Errorf("the entry page shows the response XML unescaped")
 		}
 		wantPage(t, "a malformed reference", owner.get(log+"?ref=no+such+thing"), http.StatusBadRequest, "is not a reference id")
-		wantPage(t, "an unknown reference", owner.get(log+"/0000000000000000"), http.StatusNotFound, "holds no entry")
+		wantPage(t, "an unknown reference", owner.get(log+"/0000000000000000"), http.StatusNotFound, "no entry in group acme.corp")
 		// Another group's reference is not this group's.
 		other := e.browser().callback("other", e.signed(e.other, e.entra, "x", ""), "")
 		wantPage(t, "other's reference", owner.get(log+"/"+refPattern.FindStringSubmatch(other.body)[1]), http.StatusNotFound)
