@@ -46,6 +46,9 @@ var pages = func() map[string]*template.Template {
 	for _, name := range []string{"failure", "sso", "link", "signin", "account"} {
 		m[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
+	for _, name := range []string{"members", "identity", "samllog", "samlentry", "scimlog"} { // the owner's members and logs
+		m[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+	}
 	return m
 }()
 
@@ -76,6 +79,7 @@ func (h *Handler) Register(srv *server.Server) {
 	srv.HandleFunc("POST /users/sign_out", h.signOut, opt)
 	srv.HandleFunc("GET /-/account", h.account, opt)
 	srv.HandleFunc("GET /api/v4/user", h.apiUser)
+	h.registerMembers(srv, opt)
 }
 
 // page is what every template gets.
