@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -107,10 +108,17 @@ func (d *Demo) SignInURL() string { return admin.ServiceProvider(d.cfg.BaseURL, 
 // demo IdP, whose key pair it loads (generating and storing it the first
 // time), and gives the group a new SCIM token that only this Demo knows.
 // Running it again on the same database changes nothing but the token.
-// Errors: NotFound when there is no root to own the group; Conflict when a
-// group with the demo's path exists and trusts another IdP.
+// Errors: Invalid for a base URL that is neither https nor on this
+// machine; NotFound when there is no root to own the group; Conflict when
+// a group with the demo's path exists and trusts another IdP.
 func Setup(ctx context.Context, cfg Config) (*Demo, error) {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	// The simulator is reached at the base URL: over https, or over http
+	// on this machine only (gatehouse.LoopbackHTTP).
+	if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "https" && !gatehouse.LoopbackHTTP(u)) {
+		return nil, gatehouse.Errorf(gatehouse.Invalid,
+			"demo mode needs an https base URL, or an http one on this machine (http://127.0.0.1:8080, http://localhost:8080); %q is neither", cfg.BaseURL)
+	}
 	d := &Demo{cfg: cfg, pending: map[string]*pending{}}
 	var err error
 	if d.key, d.cert, err = loadKey(ctx, cfg.Store, d.now()); err != nil {
