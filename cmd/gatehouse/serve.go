@@ -112,6 +112,20 @@ func runServe(ctx context.Context, c *cli) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	var demoIdP *demo.Demo // nil: no demo
+	if *demoMode {
+		demoIdP, err = demo.Setup(ctx, demo.Config{
+			Store:   s,
+			SSO:     &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate}},
+			SCIM:    srv, // the SCIM routes are registered below, before it serves
+			BaseURL: srv.BaseURL().String(),
+		})
+		if err != nil {
+			return fmt.Errorf("set up demo mode: %w", err)
+		}
+		log.Warn("demo mode: the demo group's identity provider is a simulator that signs anyone in; do not use this instance for real accounts")
+		fmt.Fprintf(c.stderr, "\nDemo: open %s\n\n", demoIdP.SignInURL())
+	}
 	requestLog, err := scimlog.New(scimlog.Config{Store: s, Logger: log, Registerer: srv.Registry()})
 	if err != nil {
 		return err
@@ -123,20 +137,6 @@ func runServe(ctx context.Context, c *cli) error {
 		Metrics:    scimhttp.NewMetrics(srv.Registry(), *groupLabels),
 		RequestLog: requestLog,
 	}).Register(srv)
-	var demoIdP *demo.Demo // nil: no demo
-	if *demoMode {
-		demoIdP, err = demo.Setup(ctx, demo.Config{
-			Store:   s,
-			SSO:     &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate}},
-			SCIM:    srv,
-			BaseURL: srv.BaseURL().String(),
-		})
-		if err != nil {
-			return fmt.Errorf("set up demo mode: %w", err)
-		}
-		log.Warn("demo mode: the demo group's identity provider is a simulator that signs anyone in; do not use this instance for real accounts")
-		fmt.Fprintf(c.stderr, "\nDemo: open %s\n\n", demoIdP.SignInURL())
-	}
 	(&web.Handler{
 		SSO:     &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate}},
 		Secure:  srv.BaseURL().Scheme == "https",

@@ -68,6 +68,9 @@ type Handler struct {
 func (h *Handler) Register(srv *server.Server) {
 	h.cop = http.NewCrossOriginProtection()
 	opt := server.WithErrorRenderer(RenderError)
+	if h.Demo != nil {
+		h.registerDemo(srv, opt)
+	}
 	g := "/groups/{group}/-/saml/"
 	srv.HandleFunc("GET "+g+"metadata", h.metadata, opt)
 	srv.HandleFunc("GET "+g+"sso", h.landing, opt)
@@ -80,9 +83,6 @@ func (h *Handler) Register(srv *server.Server) {
 	srv.HandleFunc("POST /users/sign_out", h.signOut, opt)
 	srv.HandleFunc("GET /-/account", h.account, opt)
 	srv.HandleFunc("GET /api/v4/user", h.apiUser)
-	if h.Demo != nil {
-		h.registerDemo(srv, opt)
-	}
 }
 
 // page is what every template gets.
