@@ -55,7 +55,7 @@ func (c *SAMLConfig) Validate() error {
 		return Errorf(Invalid, "the IdP entity ID (issuer) is required")
 	}
 	u, err := url.Parse(c.SSOURL)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
+	if err != nil || (u.Scheme != "https" && !LoopbackHTTP(u)) || u.Host == "" {
 		return Errorf(Invalid, "SSO URL %q must be an https URL", c.SSOURL)
 	}
 	if len(c.Certificates) == 0 && len(c.Fingerprints) == 0 {

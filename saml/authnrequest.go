@@ -31,7 +31,7 @@ func NewAuthnRequest(sp SP, idp IdP, relayState string, now time.Time) (AuthnReq
 		return AuthnRequest{}, err
 	}
 	sso, err := url.Parse(idp.SSOURL)
-	if err != nil || sso.Scheme != "https" || sso.Host == "" {
+	if err != nil || (sso.Scheme != "https" && !loopbackHTTP(sso)) || sso.Host == "" {
 		return AuthnRequest{}, configError("the IdP's SSO URL %s is not an https URL", q(idp.SSOURL))
 	}
 	if len(relayState) > MaxRelayState {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
+	"github.com/gatehouse-sso/gatehouse/demo"
 	"github.com/gatehouse-sso/gatehouse/instancekey"
 	"github.com/gatehouse-sso/gatehouse/password"
 	"github.com/gatehouse-sso/gatehouse/provision"
@@ -33,6 +34,7 @@ func runServe(ctx context.Context, c *cli) error {
 	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs or IPs whose X-Forwarded-* headers are believed (env GATEHOUSE_TRUSTED_PROXIES)")
 	groupLabels := fs.Bool("metrics-group-labels", false, "label SCIM and SAML metrics with the group path (only with few groups: every group adds series; env GATEHOUSE_METRICS_GROUP_LABELS)")
 	secretKeyFile := fs.String("secret-key-file", "", "file holding a secret of at least 32 bytes that seals the SAML SP private key in the database; every node the same file (env GATEHOUSE_SECRET_KEY_FILE)")
+	demoMode := fs.Bool("demo", false, "demo mode, for trying Gatehouse only: a group \"demo\" whose identity provider is a built-in simulator (env GATEHOUSE_DEMO)")
 	adminPWFile := fs.String("initial-admin-password-file", "", "file holding the password of the first administrator, root (default: generate a one-time password and print it once)")
 	if err := c.parse(fs); err != nil {
 		return err
@@ -110,6 +112,20 @@ func runServe(ctx context.Context, c *cli) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	var demoIdP *demo.Demo // nil: no demo
+	if *demoMode {
+		demoIdP, err = demo.Setup(ctx, demo.Config{
+			Store:   s,
+			SSO:     &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate}},
+			SCIM:    srv, // the SCIM routes are registered below, before it serves
+			BaseURL: srv.BaseURL().String(),
+		})
+		if err != nil {
+			return fmt.Errorf("set up demo mode: %w", err)
+		}
+		log.Warn("demo mode: the demo group's identity provider is a simulator that signs anyone in; do not use this instance for real accounts")
+		fmt.Fprintf(c.stderr, "\nDemo: open %s\n\n", demoIdP.SignInURL())
+	}
 	requestLog, err := scimlog.New(scimlog.Config{Store: s, Logger: log, Registerer: srv.Registry()})
 	if err != nil {
 		return err
@@ -125,6 +141,7 @@ func runServe(ctx context.Context, c *cli) error {
 		SSO:     &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate}},
 		Secure:  srv.BaseURL().Scheme == "https",
 		Metrics: web.NewMetrics(srv.Registry(), *groupLabels),
+		Demo:    demoIdP,
 	}).Register(srv)
 	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	refreshDone := make(chan struct{})

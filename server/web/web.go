@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/demo"
 	"github.com/gatehouse-sso/gatehouse/server"
 	"github.com/gatehouse-sso/gatehouse/sso"
 )
@@ -59,6 +60,9 @@ type Handler struct {
 	Secure bool
 	// Metrics, when set, counts sign-ins by outcome and times the ACS.
 	Metrics *Metrics
+	// Demo, when set, is serve --demo: the simulator's pages under
+	// /-/demo/idp, and the demo banner on every page.
+	Demo *demo.Demo
 
 	cop *http.CrossOriginProtection
 }
@@ -67,6 +71,9 @@ type Handler struct {
 func (h *Handler) Register(srv *server.Server) {
 	h.cop = http.NewCrossOriginProtection()
 	opt := server.WithErrorRenderer(RenderError)
+	if h.Demo != nil {
+		h.registerDemo(srv, opt)
+	}
 	g := "/groups/{group}/-/saml/"
 	srv.HandleFunc("GET "+g+"metadata", h.metadata, opt)
 	srv.HandleFunc("GET "+g+"sso", h.landing, opt)
@@ -87,11 +94,18 @@ type page struct {
 	Title    string
 	SignedIn *gatehouse.User
 	D        any
+	// Demo shows the demo banner: the instance runs serve --demo.
+	Demo bool
 }
 
 func render(w http.ResponseWriter, status int, name string, p page) error {
+	t := pages[name]
+	if t == nil {
+		t = demoPages[name]
+	}
+	p.Demo = isDemo(w)
 	var b strings.Builder
-	if err := pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
+	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
 		return err
 	}
 	h := w.Header()
