@@ -17,12 +17,15 @@ import (
 // authorized as an owner of c.Group (admin.AuthorizeOwner); these
 // functions take the group from the caller and never touch another one.
 // They speak gatehouse error kinds, not SCIM errors: NotFound for an
-// identity the group does not have, Invalid for a bad extern_uid or the
+// identity the group does not have (or an extern_uid none can have), Invalid for a bad extern_uid or the
 // last owner, Conflict for an extern_uid another identity holds.
 
 // FindByExternUID returns the group's live SCIM identity whose extern_uid
 // is uid in any letter case (decision 8). NotFound.
 func (s *Service) FindByExternUID(ctx context.Context, groupID int64, uid string) (*gatehouse.SCIMIdentity, error) {
+	if gatehouse.ValidateExternUID(uid) != nil {
+		return nil, identityNotFound("SCIM", uid)
+	}
 	si, err := s.Store.FindSCIMIdentityByExternUID(ctx, groupID, uid)
 	if gatehouse.IsKind(err, gatehouse.NotFound) {
 		return nil, identityNotFound("SCIM", uid)
@@ -37,6 +40,9 @@ func (s *Service) FindByExternUID(ctx context.Context, groupID int64, uid string
 // of the IdP's userName no longer re-keys it (decision 26). Nothing is
 // written when newUID is the extern_uid already.
 func (s *Service) SetExternUID(ctx context.Context, c Caller, uid, newUID string) (*gatehouse.SCIMIdentity, error) {
+	if gatehouse.ValidateExternUID(uid) != nil {
+		return nil, identityNotFound("SCIM", uid)
+	}
 	if err := checkExternUID(newUID); err != nil {
 		return nil, err
 	}
@@ -65,6 +71,9 @@ func (s *Service) SetExternUID(ctx context.Context, c Caller, uid, newUID string
 // NotFound from then on. The account and its SAML identity stay. The
 // group's last owner cannot be removed (Invalid).
 func (s *Service) Remove(ctx context.Context, c Caller, uid string) error {
+	if gatehouse.ValidateExternUID(uid) != nil {
+		return identityNotFound("SCIM", uid)
+	}
 	return asAdmin(s.Store.InTx(ctx, func(q store.Queries) error {
 		si, err := q.FindSCIMIdentityByExternUID(ctx, c.Group.ID, uid)
 		if gatehouse.IsKind(err, gatehouse.NotFound) {
@@ -94,6 +103,9 @@ func (s *Service) ListSAMLIdentities(ctx context.Context, g *gatehouse.Group, p 
 // uid, matched as SAML sign-in matches a NameID: in any letter case
 // (decision 8). NotFound.
 func (s *Service) FindSAMLIdentity(ctx context.Context, groupID int64, uid string) (*gatehouse.Identity, error) {
+	if gatehouse.ValidateExternUID(uid) != nil {
+		return nil, identityNotFound("SAML", uid)
+	}
 	ident, err := s.Store.FindIdentityByExternUID(ctx, groupID, uid)
 	if gatehouse.IsKind(err, gatehouse.NotFound) {
 		return nil, identityNotFound("SAML", uid)
@@ -106,6 +118,9 @@ func (s *Service) FindSAMLIdentity(ctx context.Context, groupID int64, uid strin
 // identity in the group, its externalId moves too, keeping the two equal
 // (decision 7). Nothing is written when newUID is the extern_uid already.
 func (s *Service) SetSAMLExternUID(ctx context.Context, c Caller, uid, newUID string) (*gatehouse.Identity, error) {
+	if gatehouse.ValidateExternUID(uid) != nil {
+		return nil, identityNotFound("SAML", uid)
+	}
 	if err := checkExternUID(newUID); err != nil {
 		return nil, err
 	}
@@ -135,6 +150,9 @@ func (s *Service) SetSAMLExternUID(ctx context.Context, c Caller, uid, newUID st
 // identity stay; the person signs in through the IdP again only once an
 // identity is linked again.
 func (s *Service) UnlinkSAML(ctx context.Context, c Caller, uid string) error {
+	if gatehouse.ValidateExternUID(uid) != nil {
+		return identityNotFound("SAML", uid)
+	}
 	return s.Store.InTx(ctx, func(q store.Queries) error {
 		ident, err := q.FindIdentityByExternUID(ctx, c.Group.ID, uid)
 		if gatehouse.IsKind(err, gatehouse.NotFound) {
