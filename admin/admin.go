@@ -1,6 +1,6 @@
 // Package admin holds the use cases that administer accounts, groups,
-// memberships and tokens. The command line calls them today; the web pages and
-// the admin API will call the same functions, so each rule lives once.
+// memberships and tokens. The command line and the admin API call them, and
+// the web pages will call the same functions, so each rule lives once.
 //
 // Every write runs in one store transaction together with its audit event:
 // a change never lands without its record, and a failure leaves nothing

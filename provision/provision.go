@@ -17,6 +17,10 @@
 //   - Profile attributes are stored on the SCIM identity; they change the
 //     account only when this group manages it.
 //
+// The same rules serve a group's owners through the admin API
+// (identities.go): an owner re-keys a user's SCIM and SAML identities
+// together, and removes a SCIM identity as the IdP's DELETE would.
+//
 // Every change writes an audit event in the same transaction.
 package provision
 
