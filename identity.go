@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -55,13 +56,18 @@ func (i *Identity) Validate() error {
 	return nil
 }
 
-// ValidateExternUID checks an extern_uid (SAML NameID, SCIM externalId).
+// ValidateExternUID checks an extern_uid (SAML NameID, SCIM externalId):
+// valid UTF-8 of 1 to 1024 bytes without a NUL character, which no NameID
+// can hold (XML forbids it) and PostgreSQL cannot store.
 func ValidateExternUID(s string) error {
 	if s == "" {
 		return Errorf(Invalid, "extern_uid is required")
 	}
 	if len(s) > 1024 || !utf8.ValidString(s) {
 		return Errorf(Invalid, "extern_uid must be valid UTF-8 of at most 1024 bytes")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return Errorf(Invalid, "extern_uid must not contain a NUL character")
 	}
 	return nil
 }

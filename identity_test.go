@@ -29,6 +29,8 @@ func TestSCIMIdentityValidate(t *testing.T) {
 		"no id":          func(s *gatehouse.SCIMIdentity) { s.SCIMID = "" },
 		"no extern uid":  func(s *gatehouse.SCIMIdentity) { s.ExternUID = "" },
 		"long uid":       func(s *gatehouse.SCIMIdentity) { s.ExternUID = strings.Repeat("u", 1025) },
+		"NUL in uid":     func(s *gatehouse.SCIMIdentity) { s.ExternUID = "00u\x001" },
+		"uid not UTF-8":  func(s *gatehouse.SCIMIdentity) { s.ExternUID = "00u\xff" },
 		"no userName":    func(s *gatehouse.SCIMIdentity) { s.UserName = "" },
 		"bad state":      func(s *gatehouse.SCIMIdentity) { s.State = "gone" },
 		"bad prev role":  func(s *gatehouse.SCIMIdentity) { s.PreviousRole = 7 },

@@ -1,6 +1,6 @@
 // Package admin holds the use cases that administer accounts, groups,
-// memberships and tokens. The command line calls them today; the web pages and
-// the admin API will call the same functions, so each rule lives once.
+// memberships and tokens. The command line and the admin API call them, and
+// the web pages will call the same functions, so each rule lives once.
 //
 // Every write runs in one store transaction together with its audit event:
 // a change never lands without its record, and a failure leaves nothing
@@ -12,7 +12,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/password"
@@ -105,6 +107,9 @@ func FindGroup(ctx context.Context, q store.Queries, ref string) (*gatehouse.Gro
 	if ref == "" {
 		return nil, gatehouse.Errorf(gatehouse.Invalid, "a group path or id is required")
 	}
+	if !lookupable(ref) {
+		return nil, gatehouse.Errorf(gatehouse.NotFound, "group %q not found", ref)
+	}
 	var g *gatehouse.Group
 	var err error
 	if id, ok := isID(ref); ok {
@@ -123,6 +128,9 @@ func FindUser(ctx context.Context, q store.Queries, ref string) (*gatehouse.User
 	if ref == "" {
 		return nil, gatehouse.Errorf(gatehouse.Invalid, "a username or user id is required")
 	}
+	if !lookupable(ref) {
+		return nil, gatehouse.Errorf(gatehouse.NotFound, "user %q not found", ref)
+	}
 	var u *gatehouse.User
 	var err error
 	if id, ok := isID(ref); ok {
@@ -134,4 +142,11 @@ func FindUser(ctx context.Context, q store.Queries, ref string) (*gatehouse.User
 		return nil, gatehouse.Errorf(gatehouse.NotFound, "user %q not found", ref)
 	}
 	return u, err
+}
+
+// lookupable reports whether ref could name anything: a path, username or
+// id is valid UTF-8 without NUL characters, and PostgreSQL refuses to
+// compare anything else, so such a ref is simply not found.
+func lookupable(ref string) bool {
+	return utf8.ValidString(ref) && strings.IndexByte(ref, 0) < 0
 }

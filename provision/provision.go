@@ -17,6 +17,10 @@
 //   - Profile attributes are stored on the SCIM identity; they change the
 //     account only when this group manages it.
 //
+// The same rules serve a group's owners through the admin API
+// (identities.go): an owner re-keys a user's SCIM and SAML identities
+// together, and removes a SCIM identity as the IdP's DELETE would.
+//
 // Every change writes an audit event in the same transaction.
 package provision
 
@@ -36,10 +40,14 @@ type Service struct {
 	Now func() time.Time
 }
 
-// Caller is the authenticated SCIM client: a group and the token it used.
+// Caller says who acts on the group's users: its SCIM client, by the token
+// it used, or one of its owners through the admin API.
 type Caller struct {
-	Group     *gatehouse.Group
-	TokenID   int64
+	Group   *gatehouse.Group
+	TokenID int64
+	// UserID, when set, is the owner (or instance administrator) acting
+	// through the admin API; audit events then name that user, not a token.
+	UserID    int64
 	RequestID string
 }
 
@@ -66,18 +74,27 @@ func (s *Service) event(c Caller, action string, si *gatehouse.SCIMIdentity, det
 	}
 	detail["user_id"] = si.UserID
 	detail["extern_uid"] = si.ExternUID
+	return s.newEvent(c, action, "scim_identity", si.SCIMID, detail)
+}
+
+// newEvent is the audit event of an action of the caller on a target.
+func (s *Service) newEvent(c Caller, action, targetKind, targetID string, detail map[string]any) (*gatehouse.AuditEvent, error) {
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return nil, err
 	}
+	kind, id := gatehouse.ActorSCIMToken, c.TokenID
+	if c.UserID != 0 {
+		kind, id = gatehouse.ActorUser, c.UserID
+	}
 	return &gatehouse.AuditEvent{
 		At:         s.now(),
 		GroupID:    c.Group.ID,
-		ActorKind:  gatehouse.ActorSCIMToken,
-		ActorID:    c.TokenID,
+		ActorKind:  kind,
+		ActorID:    id,
 		Action:     action,
-		TargetKind: "scim_identity",
-		TargetID:   si.SCIMID,
+		TargetKind: targetKind,
+		TargetID:   targetID,
 		RequestID:  c.RequestID,
 		Detail:     b,
 	}, nil

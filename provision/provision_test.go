@@ -426,6 +426,12 @@ func TestDeprovisionEndsGroupSSOSessions(t *testing.T) {
 		{"delete", func(e *env, si *gatehouse.SCIMIdentity) error {
 			return e.svc.Delete(context.Background(), e.caller, si.SCIMID, 0)
 		}},
+		{"admin API remove", func(e *env, si *gatehouse.SCIMIdentity) error {
+			return e.svc.Remove(context.Background(), e.ownerCaller(), si.ExternUID)
+		}},
+		{"admin API SAML unlink", func(e *env, si *gatehouse.SCIMIdentity) error {
+			return e.svc.UnlinkSAML(context.Background(), e.ownerCaller(), si.ExternUID)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			backends(t, func(t *testing.T, e *env) {

@@ -576,19 +576,25 @@ func (s *Service) Delete(ctx context.Context, c Caller, id string, ifVersion int
 		if err != nil {
 			return err
 		}
-		if si.Active() {
-			user, err := q.FindUserByID(ctx, si.UserID)
-			if err != nil {
-				return err
-			}
-			if err := s.deprovision(ctx, q, c.Group, si, user); err != nil {
-				return err
-			}
-		}
-		si.State = gatehouse.IdentityDeleted
-		if err := q.UpdateSCIMIdentity(ctx, si, si.Version); err != nil {
+		return s.delete(ctx, q, c, si)
+	}))
+}
+
+// delete deprovisions the user of si, if it is active, and marks si
+// deleted, with its audit event.
+func (s *Service) delete(ctx context.Context, q store.Queries, c Caller, si *gatehouse.SCIMIdentity) error {
+	if si.Active() {
+		user, err := q.FindUserByID(ctx, si.UserID)
+		if err != nil {
 			return err
 		}
-		return s.audit(ctx, q, c, "scim_user_deleted", si, map[string]any{"previous_role": si.PreviousRole.String()})
-	}))
+		if err := s.deprovision(ctx, q, c.Group, si, user); err != nil {
+			return err
+		}
+	}
+	si.State = gatehouse.IdentityDeleted
+	if err := q.UpdateSCIMIdentity(ctx, si, si.Version); err != nil {
+		return err
+	}
+	return s.audit(ctx, q, c, "scim_user_deleted", si, map[string]any{"previous_role": si.PreviousRole.String()})
 }

@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,6 +43,9 @@ type Server struct {
 	handler  http.Handler // the middleware chain around mux
 	registry *prometheus.Registry
 	metrics  *httpMetrics
+
+	mu       sync.Mutex // protects patterns
+	patterns []string   // every pattern registered, for Routes
 
 	// draining is closed when shutdown begins; /-/ready answers 503 from then
 	// on so that load balancers stop sending new requests.
@@ -115,12 +119,30 @@ func (s *Server) Handle(pattern string, h Handler, opts ...HandleOption) {
 	for _, o := range opts {
 		o(rt)
 	}
-	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.register(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.enterRoute(r, rt)
 		if err := h.ServeHTTPErr(w, r); err != nil {
 			s.handleError(w, r, err)
 		}
 	}))
+}
+
+// register adds h to the mux and remembers its pattern.
+func (s *Server) register(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h) // panics on a bad pattern, before it is remembered
+	s.mu.Lock()
+	s.patterns = append(s.patterns, pattern)
+	s.mu.Unlock()
+}
+
+// Routes returns the patterns registered so far, sorted, as they were given
+// to Handle, HandleFunc and HandleHTTP ("GET /api/v4/user"). Tests use it to
+// hold documents that list routes, such as an OpenAPI document, to what is
+// really served.
+func (s *Server) Routes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(slices.Values(s.patterns))
 }
 
 // HandleFunc registers f for pattern, as Handle does.
@@ -137,7 +159,7 @@ func (s *Server) HandleHTTP(pattern string, h http.Handler, opts ...HandleOption
 	for _, o := range opts {
 		o(rt)
 	}
-	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.register(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.enterRoute(r, rt)
 		h.ServeHTTP(w, r)
 	}))

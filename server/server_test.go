@@ -362,3 +362,16 @@ func writeCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+func TestRoutes(t *testing.T) {
+	s, _ := newTestServer(t, Config{})
+	noop := func(http.ResponseWriter, *http.Request) error { return nil }
+	s.HandleFunc("PATCH /api/v4/things/{id}", noop)
+	s.HandleHTTP("GET /static/", http.NotFoundHandler())
+	s.HandleFunc("GET /api/v4/things", noop)
+	got := s.Routes()
+	want := []string{"GET /-/health", "GET /-/ready", "GET /api/v4/things", "GET /metrics", "GET /static/", "PATCH /api/v4/things/{id}"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("Routes() = %q, want %q", got, want)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/scimlog"
 	"github.com/gatehouse-sso/gatehouse/server"
+	"github.com/gatehouse-sso/gatehouse/server/api"
 	"github.com/gatehouse-sso/gatehouse/server/scimhttp"
 	"github.com/gatehouse-sso/gatehouse/server/web"
 	"github.com/gatehouse-sso/gatehouse/sso"
@@ -137,11 +138,18 @@ func runServe(ctx context.Context, c *cli) error {
 		Metrics:    scimhttp.NewMetrics(srv.Registry(), *groupLabels),
 		RequestLog: requestLog,
 	}).Register(srv)
+	signIn := &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate}}
 	(&web.Handler{
-		SSO:     &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate}},
+		SSO:     signIn,
 		Secure:  srv.BaseURL().Scheme == "https",
 		Metrics: web.NewMetrics(srv.Registry(), *groupLabels),
 		Demo:    demoIdP,
+	}).Register(srv)
+	(&api.Handler{
+		Store:     s,
+		SSO:       signIn,
+		Admin:     &admin.Service{Store: s},
+		Provision: &provision.Service{Store: s},
 	}).Register(srv)
 	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	refreshDone := make(chan struct{})
