@@ -2,10 +2,8 @@ package admin
 
 import (
 	"context"
-	"strings"
 
 	"github.com/gatehouse-sso/gatehouse"
-	"github.com/gatehouse-sso/gatehouse/canon"
 	"github.com/gatehouse-sso/gatehouse/scim/scimfilter"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
@@ -114,105 +112,4 @@ func (s *Service) memberView(ctx context.Context, q store.Queries, g *gatehouse.
 		return nil, err
 	}
 	return v, nil
-}
-
-// SetExternUID changes the extern_uid of the user in the group: the SAML
-// identity's and the live SCIM identity's (its externalId) together, so
-// that NameID = externalId keeps holding (behaviour.md decision 7). The SCIM
-// id never changes. The new value must be the NameID the IdP sends for the
-// person, or they can no longer sign in.
-//
-// Errors: NotFound (group; user; the user has no SAML identity and no live
-// SCIM identity in the group), Invalid (the value), Conflict (another
-// identity of the group has the value, in any letter case).
-func (s *Service) SetExternUID(ctx context.Context, a Actor, groupRef string, userID int64, newUID string) error {
-	if strings.TrimSpace(newUID) != newUID {
-		return gatehouse.Errorf(gatehouse.Invalid, "extern_uid must not begin or end with spaces")
-	}
-	if err := gatehouse.ValidateExternUID(newUID); err != nil {
-		return err
-	}
-	return s.Store.InTx(ctx, func(q store.Queries) error {
-		g, err := FindGroup(ctx, q, groupRef)
-		if err != nil {
-			return err
-		}
-		if err := q.LockGroup(ctx, g.ID); err != nil {
-			return err
-		}
-		u, err := q.FindUserByID(ctx, userID)
-		if gatehouse.IsKind(err, gatehouse.NotFound) {
-			return gatehouse.Errorf(gatehouse.NotFound, "user %d not found", userID)
-		}
-		if err != nil {
-			return err
-		}
-		ident, err := q.FindIdentityByUser(ctx, g.ID, u.ID)
-		if err != nil && !gatehouse.IsKind(err, gatehouse.NotFound) {
-			return err
-		}
-		si, err := q.FindSCIMIdentityForUser(ctx, g.ID, u.ID, false)
-		if err != nil && !gatehouse.IsKind(err, gatehouse.NotFound) {
-			return err
-		}
-		if ident == nil && si == nil {
-			return gatehouse.Errorf(gatehouse.NotFound, "%s has no SAML or SCIM identity in %s, so there is no extern_uid to change", u.Username, g.Path)
-		}
-		if err := checkExternUIDFree(ctx, q, g, u.ID, newUID); err != nil {
-			return err
-		}
-		detail := map[string]any{"user": u.Username, "extern_uid": newUID}
-		changed := false
-		if ident != nil && ident.ExternUID != newUID {
-			changed = true
-			detail["previous_extern_uid"] = ident.ExternUID
-			ident.ExternUID = newUID
-			if err := q.UpdateIdentity(ctx, ident); err != nil {
-				return err
-			}
-		}
-		if si != nil && si.ExternUID != newUID {
-			changed = true
-			detail["previous_scim_extern_uid"] = si.ExternUID
-			si.ExternUID, si.ExternalIDSet = newUID, true
-			if err := q.UpdateSCIMIdentity(ctx, si, si.Version); err != nil {
-				return err
-			}
-		}
-		if !changed {
-			return nil
-		}
-		return s.audit(ctx, q, a, g.ID, "extern_uid_changed", "user", u.ID, detail)
-	})
-}
-
-// checkExternUIDFree refuses uid when an identity of another user in the
-// group holds it, by the rule of decision 8, with a message that says who.
-// The store would refuse the write too, without saying who.
-func checkExternUIDFree(ctx context.Context, q store.Queries, g *gatehouse.Group, userID int64, uid string) error {
-	other := int64(0)
-	held := ""
-	if i, err := q.FindIdentityByExternUID(ctx, g.ID, uid); err == nil && i.UserID != userID {
-		other, held = i.UserID, i.ExternUID
-	} else if err != nil && !gatehouse.IsKind(err, gatehouse.NotFound) {
-		return err
-	}
-	if si, err := q.FindSCIMIdentityByExternUID(ctx, g.ID, uid); err == nil && si.UserID != userID && other == 0 {
-		other, held = si.UserID, si.ExternUID
-	} else if err != nil && !gatehouse.IsKind(err, gatehouse.NotFound) {
-		return err
-	}
-	if other == 0 {
-		return nil
-	}
-	who := "another user"
-	if u, err := q.FindUserByID(ctx, other); err == nil {
-		who = u.Username
-	}
-	how := ""
-	if canon.Key(held) == canon.Key(uid) && held != uid {
-		how = " (letter case does not count)"
-	}
-	return gatehouse.Errorf(gatehouse.Conflict,
-		"extern_uid %q is already used by %s in %s as %q%s; each person of a group needs their own", uid, who, g.Path, held, how)
 }

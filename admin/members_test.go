@@ -25,62 +25,6 @@ func identities(t *testing.T, s store.Store, g *gatehouse.Group, u *gatehouse.Us
 	}
 }
 
-func TestSetExternUID(t *testing.T) {
-	backends(t, func(t *testing.T, svc *admin.Service) {
-		ctx := context.Background()
-		g := mustGroup(t, svc)
-		bob := mustUser(t, svc, "bob", "bob@example.com")
-		carol := mustUser(t, svc, "carol", "carol@example.com")
-		dave := mustUser(t, svc, "dave", "dave@example.com")
-		identities(t, svc.Store, g, bob, "00u1bob")
-		identities(t, svc.Store, g, carol, "00u1carol")
-
-		if err := svc.SetExternUID(ctx, admin.System, g.Path, bob.ID, "bob@acme.example"); err != nil {
-			t.Fatalf("SetExternUID(bob@acme.example): %v", err)
-		}
-		ident, err := svc.Store.FindIdentityByUser(ctx, g.ID, bob.ID)
-		if err != nil || ident.ExternUID != "bob@acme.example" {
-			t.Errorf("SAML identity after SetExternUID = %+v, %v; want extern_uid bob@acme.example", ident, err)
-		}
-		si, err := svc.Store.FindSCIMIdentityForUser(ctx, g.ID, bob.ID, false)
-		if err != nil || si.ExternUID != "bob@acme.example" || si.SCIMID != "scim-00u1bob" {
-			t.Errorf("SCIM identity after SetExternUID = %+v, %v; want externalId bob@acme.example and the same id", si, err)
-		}
-		events, _, err := svc.Store.ListAuditEvents(ctx, g.ID, store.Page{Limit: 1})
-		if err != nil || len(events) != 1 || events[0].Action != "extern_uid_changed" || !strings.Contains(string(events[0].Detail), "00u1bob") {
-			t.Errorf("newest audit event = %v, %v; want extern_uid_changed naming the old value", events, err)
-		}
-		// A change of letter case only is the person's own value.
-		if err := svc.SetExternUID(ctx, admin.System, g.Path, bob.ID, "Bob@acme.example"); err != nil {
-			t.Errorf("SetExternUID(case only): %v", err)
-		}
-
-		for _, tc := range []struct {
-			name   string
-			userID int64
-			uid    string
-			want   gatehouse.Kind
-			msg    string
-		}{
-			{"carol's", bob.ID, "00u1carol", gatehouse.Conflict, "already used by carol"},
-			{"carol's in another case", bob.ID, "00U1CAROL", gatehouse.Conflict, "letter case does not count"},
-			{"empty", bob.ID, "", gatehouse.Invalid, "required"},
-			{"spaces", bob.ID, " bob ", gatehouse.Invalid, "spaces"},
-			{"no identity", dave.ID, "dave", gatehouse.NotFound, "no SAML or SCIM identity"},
-			{"no user", 999999, "x", gatehouse.NotFound, "not found"},
-		} {
-			err := svc.SetExternUID(ctx, admin.System, g.Path, tc.userID, tc.uid)
-			wantKind(t, "SetExternUID("+tc.name+")", err, tc.want)
-			if err != nil && !strings.Contains(err.Error(), tc.msg) {
-				t.Errorf("SetExternUID(%s) = %q, want a message with %q", tc.name, err, tc.msg)
-			}
-		}
-		if ident, _ := svc.Store.FindIdentityByUser(ctx, g.ID, bob.ID); ident.ExternUID != "Bob@acme.example" {
-			t.Errorf("refused changes moved the identity to %q", ident.ExternUID)
-		}
-	})
-}
-
 func TestMemberViews(t *testing.T) {
 	backends(t, func(t *testing.T, svc *admin.Service) {
 		ctx := context.Background()

@@ -65,6 +65,39 @@ func (s *Service) SetExternUID(ctx context.Context, c Caller, uid, newUID string
 	return out, err
 }
 
+// SetUserExternUID changes the extern_uid of the user's identities in the
+// group, the SAML identity and the live SCIM identity together (decision 7),
+// as the owner's identity page does. NotFound when the user has neither in
+// the group; otherwise as SetExternUID.
+func (s *Service) SetUserExternUID(ctx context.Context, c Caller, userID int64, newUID string) error {
+	if err := checkExternUID(newUID); err != nil {
+		return err
+	}
+	return s.Store.InTx(ctx, func(q store.Queries) error {
+		ident, err := samlIdentityOf(ctx, q, c.Group.ID, userID)
+		if err != nil {
+			return err
+		}
+		si, err := q.FindSCIMIdentityForUser(ctx, c.Group.ID, userID, false)
+		if gatehouse.IsKind(err, gatehouse.NotFound) {
+			si = nil
+		} else if err != nil {
+			return err
+		}
+		var t target
+		switch {
+		case si != nil:
+			t = target{"scim_identity", si.SCIMID, si.ExternUID}
+		case ident != nil:
+			t = target{"saml_identity", strconv.FormatInt(ident.ID, 10), ident.ExternUID}
+		default:
+			return gatehouse.Errorf(gatehouse.NotFound,
+				"user %d has no SAML or SCIM identity in group %s, so there is no extern_uid to change", userID, c.Group.Path)
+		}
+		return s.rekey(ctx, q, c, t, si, ident, newUID)
+	})
+}
+
 // Remove removes the group's SCIM identity uid as the IdP's DELETE does:
 // the membership it gave goes (its role remembered for a re-provisioning),
 // the user's SSO sessions for the group end, and the identity answers
@@ -225,27 +258,36 @@ func (s *Service) rekey(ctx context.Context, q store.Queries, c Caller, t target
 }
 
 // externUIDFree checks that no identity of another user in the group, SCIM
-// (deleted ones aside) or SAML, holds uid in any letter case.
+// (deleted ones aside) or SAML, holds uid in any letter case, and says whose
+// it is when one does.
 func externUIDFree(ctx context.Context, q store.Queries, g *gatehouse.Group, userID int64, uid string) error {
+	kind, other, held := "", int64(0), ""
 	si, err := q.FindSCIMIdentityByExternUID(ctx, g.ID, uid)
 	switch {
 	case err == nil && si.UserID != userID:
-		return gatehouse.Errorf(gatehouse.Conflict,
-			"extern_uid %q is already used by the SCIM identity %q of user %d in group %s (letter case is ignored); change or remove that identity first",
-			uid, si.ExternUID, si.UserID, g.Path)
+		kind, other, held = "SCIM", si.UserID, si.ExternUID
 	case err != nil && !gatehouse.IsKind(err, gatehouse.NotFound):
 		return err
 	}
-	ident, err := q.FindIdentityByExternUID(ctx, g.ID, uid)
-	switch {
-	case err == nil && ident.UserID != userID:
-		return gatehouse.Errorf(gatehouse.Conflict,
-			"extern_uid %q is already used by the SAML identity %q of user %d in group %s (letter case is ignored); change or remove that identity first",
-			uid, ident.ExternUID, ident.UserID, g.Path)
-	case err != nil && !gatehouse.IsKind(err, gatehouse.NotFound):
-		return err
+	if other == 0 {
+		ident, err := q.FindIdentityByExternUID(ctx, g.ID, uid)
+		switch {
+		case err == nil && ident.UserID != userID:
+			kind, other, held = "SAML", ident.UserID, ident.ExternUID
+		case err != nil && !gatehouse.IsKind(err, gatehouse.NotFound):
+			return err
+		}
 	}
-	return nil
+	if other == 0 {
+		return nil
+	}
+	who := "user " + strconv.FormatInt(other, 10)
+	if u, err := q.FindUserByID(ctx, other); err == nil {
+		who = u.Username
+	}
+	return gatehouse.Errorf(gatehouse.Conflict,
+		"extern_uid %q is already used by %s's %s identity %q in group %s (letter case is ignored); each person of a group needs their own, so change or remove that identity first",
+		uid, who, kind, held, g.Path)
 }
 
 // samlIdentityOf returns the user's SAML identity in the group, or nil.
@@ -263,6 +305,9 @@ func checkExternUID(uid string) error {
 	if strings.TrimSpace(uid) == "" {
 		return gatehouse.Errorf(gatehouse.Invalid,
 			"extern_uid cannot be blank; send the NameID the identity provider sends for the user (its SCIM externalId)")
+	}
+	if strings.TrimSpace(uid) != uid {
+		return gatehouse.Errorf(gatehouse.Invalid, "extern_uid %q must not begin or end with spaces", uid)
 	}
 	if err := gatehouse.ValidateExternUID(uid); err != nil {
 		return err

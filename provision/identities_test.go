@@ -3,9 +3,11 @@ package provision_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/scim/scimpatch"
 	"github.com/gatehouse-sso/gatehouse/store"
@@ -120,3 +122,59 @@ func TestOwnerRemoveLastOwner(t *testing.T) {
 func second[T any](_ T, err error) error { return err }
 
 func third[T, U any](_ T, _ U, err error) error { return err }
+
+// TestSetUserExternUID re-keys a member's identities from the owner's
+// identity page, which names the user rather than an extern_uid.
+func TestSetUserExternUID(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		bob := e.create(user(t, "00u1bob", "bob@acme.example", "bob@acme.example"))
+		e.create(user(t, "00u1carol", "carol@acme.example", "carol@acme.example"))
+		dave, err := e.adm.CreateUser(ctx, admin.System, admin.NewUser{Username: "dave", Email: "dave@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.ownerCaller()
+		if err := e.svc.SetUserExternUID(ctx, c, bob.UserID, "bob-nameid"); err != nil {
+			t.Fatalf("SetUserExternUID(bob-nameid): %v", err)
+		}
+		if i := e.samlIdentity(bob.UserID); i == nil || i.ExternUID != "bob-nameid" {
+			t.Errorf("the SAML identity after SetUserExternUID = %+v, want bob-nameid", i)
+		}
+		si, err := e.svc.Get(ctx, e.group.ID, bob.SCIMID)
+		if err != nil || si.ExternUID != "bob-nameid" || !si.ExternalIDSet {
+			t.Errorf("the SCIM identity after SetUserExternUID = %+v, %v; want bob-nameid under the same id", si, err)
+		}
+		events, _, err := e.s.ListAuditEvents(ctx, e.group.ID, store.Page{Limit: 1})
+		if err != nil || len(events) != 1 || events[0].Action != "scim_identity_extern_uid_updated" || events[0].ActorID != e.owner.ID {
+			t.Errorf("newest audit event = %+v, %v; want the owner's scim_identity_extern_uid_updated", events, err)
+		}
+		// A change of letter case only is the person's own value.
+		if err := e.svc.SetUserExternUID(ctx, c, bob.UserID, "Bob-NameID"); err != nil {
+			t.Errorf("SetUserExternUID(case only): %v", err)
+		}
+		for _, tc := range []struct {
+			name   string
+			userID int64
+			uid    string
+			want   gatehouse.Kind
+			msg    string
+		}{
+			{"carol's", bob.UserID, "00u1carol", gatehouse.Conflict, "already used by carol"},
+			{"carol's in another case", bob.UserID, "00U1CAROL", gatehouse.Conflict, "letter case is ignored"},
+			{"empty", bob.UserID, "", gatehouse.Invalid, "blank"},
+			{"spaces", bob.UserID, " bob ", gatehouse.Invalid, "spaces"},
+			{"no identity", dave.ID, "dave", gatehouse.NotFound, "no SAML or SCIM identity"},
+			{"no user", 999999, "x", gatehouse.NotFound, "no SAML or SCIM identity"},
+		} {
+			err := e.svc.SetUserExternUID(ctx, c, tc.userID, tc.uid)
+			wantKind(t, "SetUserExternUID("+tc.name+")", err, tc.want)
+			if err != nil && !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("SetUserExternUID(%s) = %q, want a message with %q", tc.name, err, tc.msg)
+			}
+		}
+		if i := e.samlIdentity(bob.UserID); i == nil || i.ExternUID != "Bob-NameID" {
+			t.Errorf("refused changes moved the identity to %+v", i)
+		}
+	})
+}

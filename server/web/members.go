@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
+	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/server"
 	"github.com/gatehouse-sso/gatehouse/sso"
 	"github.com/gatehouse-sso/gatehouse/store"
@@ -422,7 +423,8 @@ func (h *Handler) setExternUID(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	uid := r.PostFormValue("extern_uid")
-	err = h.ownerAdmin().SetExternUID(r.Context(), actor(r, u), strconv.FormatInt(g.ID, 10), id, uid)
+	c := provision.Caller{Group: g, UserID: u.ID, RequestID: server.RequestID(r.Context())}
+	err = (&provision.Service{Store: h.SSO.Store, Now: h.SSO.Now}).SetUserExternUID(r.Context(), c, id, uid)
 	if err != nil {
 		status, msg, ok := formError(err)
 		if !ok {

@@ -270,8 +270,8 @@ func TestIdentityPageChangesExternUID(t *testing.T) {
 
 		// Another identity's value, in any case, is refused and nothing moves.
 		res := owner.post(path+"/extern_uid", url.Values{"extern_uid": {"00U1BOB"}})
-		wantPage(t, "bob's extern_uid", res, http.StatusConflict, "is already used by bob", "letter case does not count")
-		wantPage(t, "empty extern_uid", owner.post(path+"/extern_uid", url.Values{"extern_uid": {""}}), http.StatusBadRequest, "extern_uid is required")
+		wantPage(t, "bob's extern_uid", res, http.StatusConflict, "is already used by bob", "letter case is ignored")
+		wantPage(t, "empty extern_uid", owner.post(path+"/extern_uid", url.Values{"extern_uid": {""}}), http.StatusBadRequest, "extern_uid cannot be blank")
 
 		res = owner.post(path+"/extern_uid", url.Values{"extern_uid": {"alice@acme.example"}})
 		if res.status != http.StatusSeeOther {
