@@ -86,6 +86,11 @@ type SAMLRequest struct {
 	// Linking an account happens only in a flow that the account's own
 	// signed-in session started (decision 19).
 	SessionID int64
+	// Verify marks a test of the group's configuration that an owner
+	// started ("Verify SAML configuration"): its response signs nobody in
+	// and links nothing; the continue step shows the owner what was
+	// checked. A verify request always names its session.
+	Verify    bool
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero until a response consumed it
@@ -111,6 +116,9 @@ func (r *SAMLRequest) Validate() error {
 	}
 	if r.SessionID < 0 {
 		return Errorf(Invalid, "SAML request session %d is not a session id", r.SessionID)
+	}
+	if r.Verify && r.SessionID == 0 {
+		return Errorf(Invalid, "a SAML verify request needs the session of the owner who started it")
 	}
 	if r.ExpiresAt.IsZero() {
 		return Errorf(Invalid, "SAML request needs an expiry")
@@ -207,6 +215,9 @@ const (
 	// SAMLFlowCreate creates a managed account for the NameID on its first
 	// sign-in; there is no user yet.
 	SAMLFlowCreate SAMLFlowKind = "create"
+	// SAMLFlowVerify shows UserID, the owner who started a verify request,
+	// what the response's checks found; it signs nobody in.
+	SAMLFlowVerify SAMLFlowKind = "verify"
 )
 
 // SAMLFlow carries a verified SAML response across the redirect from the ACS
@@ -249,7 +260,7 @@ func (f *SAMLFlow) Validate() error {
 		return Errorf(Invalid, "SAML flow needs a group")
 	}
 	switch f.Kind {
-	case SAMLFlowSignIn, SAMLFlowLink:
+	case SAMLFlowSignIn, SAMLFlowLink, SAMLFlowVerify:
 		if f.UserID <= 0 {
 			return Errorf(Invalid, "SAML %s flow needs a user", f.Kind)
 		}
@@ -258,7 +269,7 @@ func (f *SAMLFlow) Validate() error {
 			return Errorf(Invalid, "SAML create flow cannot name a user")
 		}
 	default:
-		return Errorf(Invalid, "SAML flow kind %q is not sign_in, link or create", f.Kind)
+		return Errorf(Invalid, "SAML flow kind %q is not sign_in, link, create or verify", f.Kind)
 	}
 	if err := ValidateExternUID(f.ExternUID); err != nil {
 		return err

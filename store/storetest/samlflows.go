@@ -48,6 +48,11 @@ func testSAMLFlowCRUD(t *testing.T, s store.Store) {
 	must(t, "CreateSAMLFlow(create)", s.CreateSAMLFlow(ctx, create))
 	signIn := newSAMLFlow(g.ID, u.ID, fixedTime)
 	must(t, "CreateSAMLFlow(sign_in)", s.CreateSAMLFlow(ctx, signIn))
+	// A verify flow shows its user (the owner) what a test response held.
+	verify := &gatehouse.SAMLFlow{Hash: newHash(), GroupID: g.ID, Kind: gatehouse.SAMLFlowVerify, UserID: u.ID,
+		ExternUID: "alice@idp.example", RequestID: "_verify", BrowserHash: newHash(),
+		Detail: json.RawMessage(`{"reference":"0a1b2c"}`), ExpiresAt: fixedTime}
+	must(t, "CreateSAMLFlow(verify)", s.CreateSAMLFlow(ctx, verify))
 
 	wantKind(t, "CreateSAMLFlow with an existing hash", s.CreateSAMLFlow(ctx, &gatehouse.SAMLFlow{
 		Hash: full.Hash, GroupID: g.ID, Kind: gatehouse.SAMLFlowCreate, ExternUID: "x", ExpiresAt: fixedTime}), gatehouse.Conflict)
@@ -59,7 +64,7 @@ func testSAMLFlowCRUD(t *testing.T, s store.Store) {
 	wantKind(t, "ConsumeSAMLFlow(a refused flow)", err, gatehouse.NotFound)
 
 	now := beforeExpiry.Add(987654321 * time.Nanosecond)
-	for _, f := range []*gatehouse.SAMLFlow{full, create, signIn} {
+	for _, f := range []*gatehouse.SAMLFlow{full, create, signIn, verify} {
 		got, err := s.ConsumeSAMLFlow(ctx, f.Hash, now)
 		wantFound(t, fmt.Sprintf("ConsumeSAMLFlow(%s)", f.Kind), got, err, usedFlow(f, now))
 		if err == nil {

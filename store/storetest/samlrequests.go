@@ -117,6 +117,22 @@ func testSAMLRequestCRUD(t *testing.T, s store.Store) {
 	got, err = s.ConsumeSAMLRequest(ctx, g.ID, anon.ID, now)
 	wantFound(t, "ConsumeSAMLRequest after the rollback", got, err, used(anon, now))
 
+	// A verify request keeps its mark, found and consumed; a sign-in's
+	// reads back unmarked.
+	verify := newSAMLRequest(g.ID, "_verify", fixedTime)
+	verify.SessionID, verify.Verify = sess.ID, true
+	must(t, "CreateSAMLRequest(verify)", s.CreateSAMLRequest(ctx, verify))
+	got, err = s.FindSAMLRequest(ctx, g.ID, verify.ID, beforeExpiry)
+	wantFound(t, "FindSAMLRequest(verify)", got, err, verify)
+	got, err = s.ConsumeSAMLRequest(ctx, g.ID, verify.ID, now)
+	wantFound(t, "ConsumeSAMLRequest(verify)", got, err, used(verify, now))
+	if err == nil && (!got.Verify || got.SessionID != sess.ID) {
+		t.Errorf("ConsumeSAMLRequest(verify) = Verify %v, session %d, want true, %d", got.Verify, got.SessionID, sess.ID)
+	}
+	noSession := newSAMLRequest(g.ID, "_verify_nobody", fixedTime)
+	noSession.Verify = true
+	wantKind(t, "CreateSAMLRequest(verify without a session)", s.CreateSAMLRequest(ctx, noSession), gatehouse.Invalid)
+
 	// A request goes with the session that started it.
 	started := newSAMLRequest(g.ID, "_started", fixedTime)
 	started.SessionID = sess.ID

@@ -96,6 +96,9 @@ func TestUniqueIndexesMatchSchema(t *testing.T) {
 			}
 		}
 		slices.Sort(got)
+		// A table that a later migration rebuilds (SQLite cannot change a
+		// CHECK constraint in place) creates its indexes again.
+		got = slices.Compact(got)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("unique indexes of the %s schema differ from uniqueIndexes (-uniqueIndexes +schema):\n%s", dir, diff)
 		}

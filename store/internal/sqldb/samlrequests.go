@@ -7,11 +7,11 @@ import (
 	"github.com/gatehouse-sso/gatehouse"
 )
 
-const samlRequestCols = `request_id, group_id, relay_state, browser_hash, session_id, created_at, expires_at, used_at`
+const samlRequestCols = `request_id, group_id, relay_state, browser_hash, session_id, verify, created_at, expires_at, used_at`
 
 func scanSAMLRequest(s rowScanner) (*gatehouse.SAMLRequest, error) {
 	var r gatehouse.SAMLRequest
-	err := s.Scan(&r.ID, &r.GroupID, &r.RelayState, &r.BrowserHash, idCol{&r.SessionID},
+	err := s.Scan(&r.ID, &r.GroupID, &r.RelayState, &r.BrowserHash, idCol{&r.SessionID}, &r.Verify,
 		timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt}, timeCol{&r.UsedAt})
 	return &r, err
 }
@@ -24,9 +24,9 @@ func (q *queries) CreateSAMLRequest(ctx context.Context, r *gatehouse.SAMLReques
 	}
 	now := q.clock()
 	_, err := q.w.ExecContext(ctx, `INSERT INTO saml_requests (group_id, request_id, relay_state, browser_hash, session_id,
-	created_at, expires_at, used_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		r.GroupID, r.ID, r.RelayState, r.BrowserHash, nullID(r.SessionID), q.t(now), q.t(r.ExpiresAt), q.t(r.UsedAt))
+	verify, created_at, expires_at, used_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		r.GroupID, r.ID, r.RelayState, r.BrowserHash, nullID(r.SessionID), r.Verify, q.t(now), q.t(r.ExpiresAt), q.t(r.UsedAt))
 	if err != nil {
 		h := &onErr{
 			values: map[string]any{"saml_requests_request_id_key": r.ID},
