@@ -59,6 +59,11 @@ type Verdict struct {
 	// trimmed, at most MaxVerdictXML bytes. It never holds secrets: a
 	// response carries none once its signatures are trimmed.
 	XML string
+	// InResponseTo is the Response's InResponseTo as received, verified or
+	// not: it says which request a refused response claims to answer, so
+	// that the caller can route its result (an owner's test of the
+	// configuration, say). Never trust it for anything else.
+	InResponseTo string
 }
 
 // Failed returns the failed check, if there is one.

@@ -116,6 +116,7 @@ func (p *parse) run() (*Assertion, *Error) {
 		return nil, err
 	}
 	r := p.unsignedResp
+	p.v.InResponseTo = r.InResponseTo
 	if r.Version != "2.0" {
 		return nil, failf(CheckResponse, "the Response has Version %s; Gatehouse speaks SAML 2.0 only", q(r.Version))
 	}

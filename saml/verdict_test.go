@@ -51,6 +51,16 @@ func TestVerdict(t *testing.T) {
 			t.Errorf("verdict lists checks after the failure: %+v", v.Checks)
 		}
 	})
+	t.Run("refused response names the request it claims to answer", func(t *testing.T) {
+		x := genuine(t, "assertion", func(s *samltest.Spec) {
+			s.InResponseTo = "_claimed"
+			s.Audiences = [][]string{{other.EntityID}}
+		})
+		_, v, err := saml.ParseResponse(acme, idp.Trust(), post(acme, x, "_claimed"), now)
+		if err == nil || v.InResponseTo != "_claimed" {
+			t.Errorf("ParseResponse(wrong audience) = %v, InResponseTo %q, want an error and _claimed", err, v.InResponseTo)
+		}
+	})
 	t.Run("expired certificate", func(t *testing.T) {
 		expired := &samltest.KeyPair{Key: idp.Keys.Key, Cert: idp.Keys.Certificate("idp", now.AddDate(-2, 0, 0), now.AddDate(0, 0, -3))}
 		x := genuine(t, "assertion", func(s *samltest.Spec) { s.AssertionSigner.Keys = expired })

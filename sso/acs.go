@@ -73,7 +73,7 @@ type Response struct {
 // Accepted is a response that passed every check: the browser goes on to
 // Location, a same-origin path.
 type Accepted struct {
-	Outcome   string // signed_in, link_required, create, password_first
+	Outcome   string // signed_in, link_required, create, password_first, verified
 	Location  string
 	Reference string // its SAML log entry
 }
@@ -132,6 +132,9 @@ func (s *Service) ACS(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SA
 	}
 	if f != nil {
 		f.Reference = entry.ReferenceID
+		if f.Verify != nil {
+			f.Verify.Reference = entry.ReferenceID
+		}
 		return Accepted{}, f
 	}
 	acc.Reference = entry.ReferenceID
@@ -173,11 +176,15 @@ func (s *Service) acs(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SA
 		if errors.As(err, &se) {
 			public = se.Public
 		}
-		return Accepted{}, &Failure{Status: http.StatusBadRequest, Outcome: OutcomeInvalid,
+		f := &Failure{Status: http.StatusBadRequest, Outcome: OutcomeInvalid,
 			Title:   "Your identity provider's response was refused",
 			Message: public,
 			Next:    "Start again from the group's sign-in page. If it fails again, give the group's owner the reference below: the group's SAML log explains what to change.",
-			Err:     err}, nil
+			Err:     err}
+		if err := s.verifyFailure(ctx, g, v, f); err != nil {
+			return Accepted{}, nil, err
+		}
+		return Accepted{}, f, nil
 	}
 	entry.NameID, entry.RequestID = a.NameID, a.InResponseTo
 
@@ -196,6 +203,19 @@ func (s *Service) acs(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SA
 			return Accepted{}, replayed(), nil
 		}
 		return Accepted{}, nil, err
+	}
+	if req != nil && req.Verify {
+		// An owner's test: nothing is decided, nobody signed in.
+		flow, f, err := s.verifyFlow(ctx, g, a, req, entry.ReferenceID)
+		if f != nil || err != nil {
+			return Accepted{}, f, err
+		}
+		flow.RequestID, flow.BrowserHash = req.ID, req.BrowserHash
+		token, err := s.createFlow(ctx, g, flow)
+		if err != nil {
+			return Accepted{}, nil, err
+		}
+		return Accepted{Outcome: OutcomeVerified, Location: ContinuePath(g, token)}, nil, nil
 	}
 	flow, f, err := s.decide(ctx, g, cfg, a, req)
 	if f != nil || err != nil {

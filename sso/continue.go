@@ -30,6 +30,9 @@ type Result struct {
 	SessionToken string
 	// Confirm, when set, asks the signed-in user to confirm linking.
 	Confirm *LinkConfirmation
+	// Verify, when set, is an owner's test of the group's SAML
+	// configuration to show; nobody was signed in.
+	Verify *VerifyReport
 }
 
 // LinkConfirmation is the page that asks a signed-in user to confirm that
@@ -117,6 +120,8 @@ func (s *Service) Continue(ctx context.Context, g *gatehouse.Group, token string
 			return Result{}, err
 		}
 		return Result{Confirm: &LinkConfirmation{Token: tok, NameID: f.ExternUID, Username: u.Username, GroupName: g.Name}}, nil
+	case gatehouse.SAMLFlowVerify:
+		return s.verifyReport(ctx, g, f, b)
 	}
 	return Result{}, flowGone()
 }

@@ -93,7 +93,10 @@ type Failure struct {
 	Message   string // what happened
 	Next      string // what to do now
 	Reference string // the SAML log entry's reference id; "" when none was written
-	Err       error
+	// Verify, when set, is the refused response to an owner's test of the
+	// configuration: show it instead of the failure page, with Status.
+	Verify *VerifyReport
+	Err    error
 }
 
 func (f *Failure) Error() string {
