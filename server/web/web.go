@@ -50,6 +50,9 @@ var pages = func() map[string]*template.Template {
 	for _, name := range []string{"members", "identity", "samllog", "samlentry", "scimlog"} { // the owner's members and logs
 		m[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
+	for _, name := range settingsPages {
+		m[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+	}
 	return m
 }()
 
@@ -87,6 +90,7 @@ func (h *Handler) Register(srv *server.Server) {
 	srv.HandleFunc("GET /-/account", h.account, opt)
 	srv.HandleFunc("GET /api/v4/user", h.apiUser)
 	h.registerMembers(srv, opt)
+	h.registerSettings(srv, opt)
 }
 
 // page is what every template gets.
@@ -298,6 +302,9 @@ func (h *Handler) acs(w http.ResponseWriter, r *http.Request) error {
 		outcome = "error"
 	}
 	h.Metrics.observe(outcome, g.Path, time.Since(start))
+	if f != nil && f.Verify != nil {
+		return renderVerify(w, f.Status, g, nil, f.Verify)
+	}
 	if err != nil {
 		return err
 	}
@@ -347,6 +354,9 @@ func (h *Handler) continueFlow(w http.ResponseWriter, r *http.Request) error {
 		return render(w, http.StatusOK, "link", page{Title: "Link your account", SignedIn: u, D: linkData{
 			GroupName: c.GroupName, NameID: c.NameID, Username: c.Username, Token: c.Token,
 			Action: "/groups/" + g.Path + "/-/saml/continue"}})
+	}
+	if res.Verify != nil {
+		return renderVerify(w, http.StatusOK, g, u, res.Verify)
 	}
 	return h.finish(w, r, res)
 }
