@@ -250,15 +250,14 @@ func (h *Handler) configure(w http.ResponseWriter, r *http.Request) error {
 		return formErr
 	}
 	var warnings []string
-	if formErr == nil {
-		_, warnings, err = h.settingsAdmin().ConfigureSAML(r.Context(), admin.Actor{Kind: gatehouse.ActorUser, ID: u.ID}, strconv.FormatInt(g.ID, 10), in)
-	} else {
-		err = formErr
+	refused := formErr
+	if refused == nil {
+		_, warnings, refused = h.settingsAdmin().ConfigureSAML(r.Context(), admin.Actor{Kind: gatehouse.ActorUser, ID: u.ID}, strconv.FormatInt(g.ID, 10), in)
 	}
 	status := http.StatusOK
-	if err != nil {
-		if status = server.ErrorStatus(err); status == http.StatusInternalServerError {
-			return err
+	if refused != nil {
+		if status = server.ErrorStatus(refused); status == http.StatusInternalServerError {
+			return refused
 		}
 	}
 	// Read the group again: the default role may have changed.
@@ -269,19 +268,12 @@ func (h *Handler) configure(w http.ResponseWriter, r *http.Request) error {
 	if perr != nil {
 		return perr
 	}
-	if status != http.StatusOK {
-		d.Form, d.Error = form, server.ErrorMessage(formErrOr(formErr, err))
+	if refused != nil {
+		d.Form, d.Error = form, server.ErrorMessage(refused)
 	} else {
 		d.Saved, d.Notices = true, warnings
 	}
 	return renderSettings(w, status, u, d)
-}
-
-func formErrOr(formErr, err error) error {
-	if formErr != nil {
-		return formErr
-	}
-	return err
 }
 
 // readSettingsForm reads the IdP form (multipart, or urlencoded without
