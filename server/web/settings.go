@@ -154,7 +154,7 @@ func (h *Handler) settingsPage(r *http.Request, g *gatehouse.Group) (*settingsDa
 		for _, fp := range cfg.Fingerprints {
 			d.Fingerprints = append(d.Fingerprints, colonHex(fp))
 		}
-		d.Warnings = samlWarnings(cfg, now)
+		d.Warnings = admin.SAMLWarnings(cfg, now)
 	case !gatehouse.IsKind(err, gatehouse.NotFound):
 		return nil, err
 	}
@@ -163,26 +163,6 @@ func (h *Handler) settingsPage(r *http.Request, g *gatehouse.Group) (*settingsDa
 		return nil, err
 	}
 	return d, nil
-}
-
-// samlWarnings warns about the stored configuration: trusted certificates
-// that have expired or expire within 30 days.
-//
-// TODO: swap for admin.SAMLWarnings (which adds a failing or stale
-// metadata refresh) once it is on this branch.
-func samlWarnings(cfg *gatehouse.SAMLConfig, now time.Time) []string {
-	var out []string
-	for _, c := range admin.SAMLCertificates(cfg, now) {
-		switch {
-		case c.Expired:
-			out = append(out, "The certificate "+c.Subject+" expired on "+c.NotAfter.Format(time.DateOnly)+
-				": signatures still verify, but replace it in the identity provider and here.")
-		case c.NotAfter.Sub(now) < certExpirySoon:
-			out = append(out, "The certificate "+c.Subject+" expires on "+c.NotAfter.Format(time.DateOnly)+
-				": add the identity provider's next certificate here before then.")
-		}
-	}
-	return out
 }
 
 // formOf is the IdP form for the stored configuration (nil: none yet).

@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"html"
@@ -583,4 +585,27 @@ func colons(fp string) string {
 		parts = append(parts, fp[i:i+2])
 	}
 	return strings.Join(parts, ":")
+}
+
+func TestSettingsCertificates(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		people(t, e)
+		now := time.Now()
+		pemOf := func(c *x509.Certificate) string {
+			return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+		}
+		soon := e.okta.Keys.Certificate("okta-soon", now.AddDate(-1, 0, 0), now.AddDate(0, 0, 10))
+		gone := e.okta.Keys.Certificate("okta-gone", now.AddDate(-1, 0, 0), now.AddDate(0, 0, -3))
+		e.trust(e.group, e.okta, func(c *gatehouse.SAMLConfig) {
+			c.Certificates = append(c.Certificates, pemOf(soon), pemOf(gone))
+		})
+		res := e.signIn("olga").get(settingsPage)
+		wantBody(t, "certificates", res, "CN=okta-soon", "CN=okta-gone", "expires within 30 days", ">expired<",
+			"certificate okta-soon (SHA-256 "+saml.Fingerprint(soon, false)+") expires at",
+			"certificate okta-gone (SHA-256 "+saml.Fingerprint(gone, false)+") expired at",
+			colons(strings.ToUpper(saml.Fingerprint(e.okta.Keys.Cert, false))))
+		if strings.Count(res.body, "expires within 30 days") != 1 {
+			t.Errorf("more than one certificate is marked as expiring soon")
+		}
+	})
 }
