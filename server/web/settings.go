@@ -100,11 +100,6 @@ func (h *Handler) registerSettings(srv *server.Server, opt server.HandleOption) 
 	srv.HandleFunc("POST "+page+"/verify", h.verifyStart, opt)
 }
 
-// settingsAdmin is the administration use cases on the handler's store.
-func (h *Handler) settingsAdmin() *admin.Service {
-	return &admin.Service{Store: h.SSO.Store, Now: h.SSO.Now}
-}
-
 // settingsPath is the settings page of g.
 func settingsPath(g *gatehouse.Group) string { return "/groups/" + g.Path + "/-/saml" }
 
@@ -232,7 +227,7 @@ func (h *Handler) configure(w http.ResponseWriter, r *http.Request) error {
 	var warnings []string
 	refused := formErr
 	if refused == nil {
-		_, warnings, refused = h.settingsAdmin().ConfigureSAML(r.Context(), admin.Actor{Kind: gatehouse.ActorUser, ID: u.ID}, strconv.FormatInt(g.ID, 10), in)
+		_, warnings, refused = h.ownerAdmin().ConfigureSAML(r.Context(), actor(r, u), strconv.FormatInt(g.ID, 10), in)
 	}
 	status := http.StatusOK
 	if refused != nil {
@@ -392,21 +387,21 @@ func (h *Handler) scimToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx, a, ref := r.Context(), admin.Actor{Kind: gatehouse.ActorUser, ID: u.ID}, strconv.FormatInt(g.ID, 10)
+	ctx, a, ref := r.Context(), actor(r, u), strconv.FormatInt(g.ID, 10)
 	var token, msg string
 	switch r.PostFormValue("action") {
 	case "reset":
-		token, _, err = h.settingsAdmin().ResetSCIMTokens(ctx, a, ref)
+		token, _, err = h.ownerAdmin().ResetSCIMTokens(ctx, a, ref)
 		msg = "A new SCIM token replaces every earlier one, which stopped working."
 	case "create":
-		token, _, err = h.settingsAdmin().CreateSCIMToken(ctx, a, ref)
+		token, _, err = h.ownerAdmin().CreateSCIMToken(ctx, a, ref)
 		msg = "A second SCIM token was added; the earlier one works until you revoke it."
 	case "revoke":
 		id, perr := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
 		if perr != nil {
 			return gatehouse.Errorf(gatehouse.Invalid, "no SCIM token was named to revoke")
 		}
-		err = h.settingsAdmin().RevokeSCIMToken(ctx, a, ref, id)
+		err = h.ownerAdmin().RevokeSCIMToken(ctx, a, ref, id)
 		msg = "The SCIM token was revoked; requests with it are refused from now on."
 	default:
 		return gatehouse.Errorf(gatehouse.Invalid, "unknown SCIM token action")
