@@ -85,6 +85,7 @@ type Queries interface {
 	AuditQueries
 	SCIMRequestLogQueries
 	SAMLStateQueries
+	SignInLimitQueries
 }
 
 // UserQueries reads and writes global accounts and their emails.
@@ -479,4 +480,35 @@ type SAMLStateQueries interface {
 	// counted). Instance keys, SSO records of live sessions and the SAML
 	// logs stay. A background sweeper calls it.
 	DeleteExpiredSAMLState(ctx context.Context, now time.Time) (int, error)
+}
+
+// SignInLimitQueries keeps the counters of failed password sign-ins
+// (gatehouse.SignInFailures) that rate-limit sign-in per account and per
+// client address. They live in the database, so that every node of an
+// instance counts together, and like the SAML sign-in state they never
+// read the store's clock: callers pass now, and a window that ends exactly
+// at now has ended. A zero now, a window of zero or less, or a key that
+// breaks gatehouse.ValidateSignInKey is Invalid, and writes nothing.
+type SignInLimitQueries interface {
+	// CountSignInFailure adds one failure to the key's counter and returns
+	// the counter as it now stands. A key without a counter, or whose
+	// window has ended at now, starts a new window at now ending at
+	// now+window, with Count 1; otherwise the count grows by one and the
+	// window stays. Every call counts once, whatever the number of
+	// concurrent callers on any number of stores sharing the database.
+	CountSignInFailure(ctx context.Context, key string, window time.Duration, now time.Time) (*gatehouse.SignInFailures, error)
+	// ForgiveSignInFailure takes one failure back from the key's counter
+	// (an attempt counted before its outcome was known that succeeded).
+	// A key without a live counter at now, or with a count of 0, is left
+	// as it is, without an error.
+	ForgiveSignInFailure(ctx context.Context, key string, now time.Time) error
+	// FindSignInFailures returns the key's counter. NotFound when the key
+	// has none, or its window has ended at now.
+	FindSignInFailures(ctx context.Context, key string, now time.Time) (*gatehouse.SignInFailures, error)
+	// ResetSignInFailures removes the counters of the keys (a successful
+	// sign-in); keys without one are skipped. It says how many it removed.
+	ResetSignInFailures(ctx context.Context, keys ...string) (int, error)
+	// DeleteExpiredSignInFailures removes every counter whose window has
+	// ended at now and says how many.
+	DeleteExpiredSignInFailures(ctx context.Context, now time.Time) (int, error)
 }

@@ -19,8 +19,9 @@
 // stores that share a database (RunShared), and that such state has expired
 // at exactly its expiry; that SCIM filters match by each attribute's rules,
 // within one group; that times come back in UTC with microsecond precision;
-// that paging is stable and totals exact, through every change, rollback
-// and concurrent create; and that invalid values are refused with Invalid
+// that sign-in failure counters count every concurrent failure once, also
+// across stores; that paging is stable and totals exact, through every
+// change, rollback and concurrent create; and that invalid values are refused with Invalid
 // and write nothing. Every failure is checked for its precise gatehouse
 // error kind.
 //
@@ -113,6 +114,10 @@ func suite() []testCase {
 		{"SAMLLog/Refused", testSAMLLogRefused},
 		{"SAMLState/Sweep", testDeleteExpiredSAMLState},
 		{"SAMLState/GroupIsolation", testSAMLStateIsolation},
+		{"SignInFailures/Count", testSignInFailures},
+		{"SignInFailures/Refused", testSignInFailuresRefused},
+		{"SignInFailures/Sweep", testSignInFailuresSweep},
+		{"SignInFailures/Race", testRaceSignInFailures},
 		{"NotFound", testNotFound},
 		{"GroupIsolation", testGroupIsolation},
 		{"Tx/Rollback", testTxRollback},
