@@ -142,9 +142,25 @@ func (s *Service) ListPATs(ctx context.Context, userRef string) ([]*gatehouse.Pe
 
 // RevokePAT deletes a personal access token. NotFound.
 func (s *Service) RevokePAT(ctx context.Context, a Actor, id int64) error {
+	return s.revokePAT(ctx, a, 0, id)
+}
+
+// RevokeUserPAT deletes one of the user's own personal access tokens (the
+// account page). NotFound when the user has no token with the id, also when
+// another user has it, so that nobody learns other users' token ids.
+func (s *Service) RevokeUserPAT(ctx context.Context, a Actor, userID, id int64) error {
+	if userID <= 0 {
+		return gatehouse.Errorf(gatehouse.Invalid, "a user id is required")
+	}
+	return s.revokePAT(ctx, a, userID, id)
+}
+
+// revokePAT deletes the token id, when userID is positive only if it is
+// that user's.
+func (s *Service) revokePAT(ctx context.Context, a Actor, userID, id int64) error {
 	return s.Store.InTx(ctx, func(q store.Queries) error {
 		t, err := q.FindPAT(ctx, id)
-		if gatehouse.IsKind(err, gatehouse.NotFound) {
+		if gatehouse.IsKind(err, gatehouse.NotFound) || err == nil && userID > 0 && t.UserID != userID {
 			return gatehouse.Errorf(gatehouse.NotFound, "no personal access token with id %d", id)
 		}
 		if err != nil {

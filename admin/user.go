@@ -2,8 +2,10 @@ package admin
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/canon"
 	"github.com/gatehouse-sso/gatehouse/password"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
@@ -38,8 +40,8 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*gatehou
 		return nil, err
 	}
 	if in.Password != "" {
-		if err := password.Check(in.Password); err != nil {
-			return nil, gatehouse.Errorf(gatehouse.Invalid, "%v", err)
+		if err := CheckPassword(u.Username, in.Password); err != nil {
+			return nil, err
 		}
 		u.PasswordHash = password.Hash(in.Password, s.params())
 	}
@@ -94,3 +96,84 @@ func (s *Service) Bootstrap(ctx context.Context, pw string) (created bool, shown
 	}
 	return true, pw, nil
 }
+
+// CheckPassword reports, as an Invalid error whose message says what to
+// change, why pw cannot be the password of the account username: the
+// length rules of package password (password.MinLength characters to
+// password.MaxLength bytes of UTF-8), and never the username itself, in
+// any letter case.
+func CheckPassword(username, pw string) error {
+	if err := password.Check(pw); err != nil {
+		return gatehouse.Errorf(gatehouse.Invalid, "%v", err)
+	}
+	if canon.Key(pw) == canon.Key(username) {
+		return gatehouse.Errorf(gatehouse.Invalid, "password must not be the username")
+	}
+	return nil
+}
+
+// ErrWrongPassword is the Forbidden error of ChangePassword for a current
+// password that does not match.
+var ErrWrongPassword = &gatehouse.Error{Kind: gatehouse.Forbidden, Message: "the current password is wrong"}
+
+// ChangePassword gives the personal account userID the password next,
+// after checking its current password: the password page, and the change a
+// one-time password forces at first sign-in. It clears PasswordExpired and
+// ends every session of the account, in one transaction with the audit
+// event; the caller signs the browser in again if it should stay signed
+// in.
+//
+// Errors: Invalid when next breaks CheckPassword or equals current (the
+// message says which); ErrWrongPassword; Forbidden when the account has no
+// password (a managed account signs in through its group's identity
+// provider); NotFound; Conflict when the password changed meanwhile.
+func (s *Service) ChangePassword(ctx context.Context, a Actor, userID int64, current, next string) error {
+	u, err := s.Store.FindUserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.Kind != gatehouse.Personal || u.PasswordHash == "" {
+		return gatehouse.Errorf(gatehouse.Forbidden,
+			"account %s has no password: it signs in through its group's identity provider", u.Username)
+	}
+	if err := CheckPassword(u.Username, next); err != nil {
+		return err
+	}
+	// Hashing takes tens of milliseconds: both happen before the
+	// transaction, so that SQLite's one writer never waits for them.
+	ok, err := password.Verify(u.PasswordHash, current)
+	if err != nil {
+		return fmt.Errorf("verify the password of user %d: %w", u.ID, err)
+	}
+	if !ok {
+		return ErrWrongPassword
+	}
+	if next == current {
+		return gatehouse.Errorf(gatehouse.Invalid, "the new password must differ from the current one")
+	}
+	hash := password.Hash(next, s.params())
+	return s.Store.InTx(ctx, func(q store.Queries) error {
+		fresh, err := q.FindUserByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if fresh.PasswordHash != u.PasswordHash {
+			return gatehouse.Errorf(gatehouse.Conflict, "the password of %s was changed meanwhile; sign in with the new one", u.Username)
+		}
+		fresh.PasswordHash, fresh.PasswordExpired = hash, false
+		if err := q.UpdateUser(ctx, fresh); err != nil {
+			return err
+		}
+		n, err := q.DeleteUserSessions(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, a, 0, "password_changed", "user", userID,
+			map[string]any{"was_expired": u.PasswordExpired, "sessions_ended": n})
+	})
+}
+
+// PasswordHashParams are the argon2id costs new passwords are hashed with.
+// Sign-in verifies a dummy hash of the same costs for accounts that do not
+// exist, so that a failure takes as long either way.
+func (s *Service) PasswordHashParams() password.Params { return s.params() }

@@ -12,7 +12,6 @@ import (
 	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/demo"
 	"github.com/gatehouse-sso/gatehouse/instancekey"
-	"github.com/gatehouse-sso/gatehouse/password"
 	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/scimlog"
 	"github.com/gatehouse-sso/gatehouse/server"
@@ -58,8 +57,8 @@ func runServe(ctx context.Context, c *cli) error {
 			return gatehouse.Errorf(gatehouse.Invalid, "--initial-admin-password-file: %v", err)
 		}
 		initialPW = strings.TrimRight(string(b), "\r\n")
-		if err := password.Check(initialPW); err != nil {
-			return gatehouse.Errorf(gatehouse.Invalid, "--initial-admin-password-file: %v", err)
+		if err := admin.CheckPassword(admin.RootUsername, initialPW); err != nil {
+			return gatehouse.Errorf(gatehouse.Invalid, "--initial-admin-password-file: %s", gatehouse.ErrorMessage(err))
 		}
 	}
 	var secretKey []byte // nil: none given
