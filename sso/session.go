@@ -3,7 +3,7 @@ package sso
 import (
 	"context"
 	"net/http"
-	"sync"
+	"net/netip"
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
@@ -16,7 +16,7 @@ import (
 func (s *Service) newSession(ctx context.Context, u *gatehouse.User, withPassword bool) (string, *gatehouse.Session, error) {
 	now := s.now()
 	token, hash := gatehouse.NewToken("")
-	sess := &gatehouse.Session{Hash: hash, UserID: u.ID, ExpiresAt: now.Add(s.sessionTTL())}
+	sess := &gatehouse.Session{Hash: hash, UserID: u.ID, ExpiresAt: now.Add(s.sessionTTL()), LastSeenAt: now}
 	if withPassword {
 		sess.PasswordAt = now
 	}
@@ -26,15 +26,23 @@ func (s *Service) newSession(ctx context.Context, u *gatehouse.User, withPasswor
 	return token, sess, nil
 }
 
-// Session returns the live session whose cookie holds token, and its user;
-// NotFound for none, an expired one, or a blocked user's.
+// Session returns the live session whose cookie holds token, and its user.
+// NotFound for none, one past its lifetime or its idle timeout (which it
+// deletes), or a blocked user's. It records the session's use, at most once per TouchInterval.
 func (s *Service) Session(ctx context.Context, token string) (*gatehouse.Session, *gatehouse.User, error) {
 	if token == "" || len(token) > 128 {
 		return nil, nil, gatehouse.Errorf(gatehouse.NotFound, "no session")
 	}
-	sess, err := s.Store.FindSessionByHash(ctx, gatehouse.HashToken(token), s.now())
+	now := s.now()
+	sess, err := s.Store.FindSessionByHash(ctx, gatehouse.HashToken(token), now)
 	if err != nil {
 		return nil, nil, err
+	}
+	if idle := s.idleTimeout(); idle > 0 && !now.Before(sess.LastSeenAt.Add(idle)) {
+		if err := s.Store.DeleteSession(ctx, sess.ID); err != nil && !gatehouse.IsKind(err, gatehouse.NotFound) {
+			return nil, nil, err
+		}
+		return nil, nil, gatehouse.Errorf(gatehouse.NotFound, "the session was idle for %v", idle)
 	}
 	u, err := s.Store.FindUserByID(ctx, sess.UserID)
 	if err != nil {
@@ -43,11 +51,18 @@ func (s *Service) Session(ctx context.Context, token string) (*gatehouse.Session
 	if u.State != gatehouse.UserActive {
 		return nil, nil, gatehouse.Errorf(gatehouse.NotFound, "no session")
 	}
+	if now.Sub(sess.LastSeenAt) >= TouchInterval {
+		if err := s.Store.TouchSession(ctx, sess.ID, now); err != nil {
+			return nil, nil, err
+		}
+		sess.LastSeenAt = now
+	}
 	return sess, u, nil
 }
 
-// TokenUser returns the user of a personal access token. Unauthenticated
-// for a malformed, unknown or expired token, or a blocked user's.
+// TokenUser returns the user of a personal access token, and records the
+// token's use (at most once per TouchInterval). Unauthenticated for a
+// malformed, unknown or expired token, or a blocked user's.
 func (s *Service) TokenUser(ctx context.Context, token string) (*gatehouse.User, error) {
 	denied := gatehouse.Errorf(gatehouse.Unauthenticated, "a valid personal access token or a signed-in session is required")
 	if !gatehouse.WellFormedToken(gatehouse.PATPrefix, token) {
@@ -60,7 +75,8 @@ func (s *Service) TokenUser(ctx context.Context, token string) (*gatehouse.User,
 	if err != nil {
 		return nil, err
 	}
-	if t.Expired(s.now()) {
+	now := s.now()
+	if t.Expired(now) {
 		return nil, denied
 	}
 	u, err := s.Store.FindUserByID(ctx, t.UserID)
@@ -72,6 +88,15 @@ func (s *Service) TokenUser(ctx context.Context, token string) (*gatehouse.User,
 	}
 	if u.State != gatehouse.UserActive {
 		return nil, denied
+	}
+	if now.Sub(t.LastUsedAt) >= TouchInterval {
+		err := s.Store.TouchPAT(ctx, t.ID, now)
+		if gatehouse.IsKind(err, gatehouse.NotFound) {
+			return nil, denied // revoked meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	return u, nil
 }
@@ -86,44 +111,85 @@ func wrongPassword() *Failure {
 }
 
 // dummyHash is verified against when there is no account, so that a failed
-// sign-in takes as long whether or not the account exists.
-var dummyHash = sync.OnceValue(func() string {
-	return password.Hash("gatehouse-dummy-password", password.Params{Memory: 64 << 10, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
-})
+// sign-in takes as long whether or not the account exists: it has the costs
+// of the hashes of real accounts.
+func (s *Service) dummyHash() string {
+	s.dummy.once.Do(func() {
+		s.dummy.hash = password.Hash("gatehouse-dummy-password", s.admin().PasswordHashParams())
+	})
+	return s.dummy.hash
+}
+
+// PasswordSignIn is a password sign-in attempt.
+type PasswordSignIn struct {
+	Login    string // a username or an email
+	Password string
+	// ClientIP is the client's address (server.ClientIP), for the
+	// per-address limit; the zero Addr skips that limit.
+	ClientIP netip.Addr
+	// Current is the browser's session, which the sign-in ends; nil for
+	// none.
+	Current *gatehouse.Session
+}
+
+// SignedIn is a successful password sign-in.
+type SignedIn struct {
+	Token string // the new session's cookie value
+	User  *gatehouse.User
+}
 
 // SignInPassword signs a personal account in with its password, by
 // username or email, always in a new session (the browser's current one
-// is ended). It returns the new session's cookie token.
-func (s *Service) SignInPassword(ctx context.Context, login, pw string, current *gatehouse.Session) (string, error) {
+// is ended).
+//
+// Every failure is the same *Failure (401), whether or not the account
+// exists, and takes as long (a dummy hash is checked when there is no
+// password to check). Failed attempts count against the login and the
+// client's address (SignInLimits); past a limit, attempts are refused with
+// a *Failure of status 429 whose RetryAfter says when to try again, before
+// any password is checked. A success resets the counters of the account's
+// logins and takes this attempt back from the address's.
+func (s *Service) SignInPassword(ctx context.Context, in PasswordSignIn) (SignedIn, error) {
+	login, pw := in.Login, in.Password
 	if login == "" || len(login) > 255 || pw == "" || len(pw) > password.MaxLength {
-		return "", wrongPassword()
+		return SignedIn{}, wrongPassword()
+	}
+	att, err := s.startAttempt(ctx, login, in.ClientIP)
+	if err != nil {
+		return SignedIn{}, err
 	}
 	u, err := s.Store.FindUserByUsername(ctx, login)
 	if gatehouse.IsKind(err, gatehouse.NotFound) || gatehouse.IsKind(err, gatehouse.Invalid) {
 		u, err = s.Store.FindPersonalUserByEmail(ctx, login)
 	}
 	if gatehouse.IsKind(err, gatehouse.NotFound) || gatehouse.IsKind(err, gatehouse.Invalid) {
-		password.Verify(dummyHash(), pw)
-		return "", wrongPassword()
+		password.Verify(s.dummyHash(), pw)
+		return SignedIn{}, wrongPassword()
 	}
 	if err != nil {
-		return "", err
+		return SignedIn{}, err
 	}
 	if u.Kind != gatehouse.Personal || u.PasswordHash == "" || u.State != gatehouse.UserActive {
-		password.Verify(dummyHash(), pw)
-		return "", wrongPassword()
+		password.Verify(s.dummyHash(), pw)
+		return SignedIn{}, wrongPassword()
 	}
 	ok, err := password.Verify(u.PasswordHash, pw)
 	if err != nil || !ok {
-		return "", wrongPassword()
+		return SignedIn{}, wrongPassword()
 	}
-	if current != nil {
-		if err := s.Store.DeleteSession(ctx, current.ID); err != nil && !gatehouse.IsKind(err, gatehouse.NotFound) {
-			return "", err
+	if err := att.succeeded(ctx, u); err != nil {
+		return SignedIn{}, err
+	}
+	if in.Current != nil {
+		if err := s.Store.DeleteSession(ctx, in.Current.ID); err != nil && !gatehouse.IsKind(err, gatehouse.NotFound) {
+			return SignedIn{}, err
 		}
 	}
 	token, _, err := s.newSession(ctx, u, true)
-	return token, err
+	if err != nil {
+		return SignedIn{}, err
+	}
+	return SignedIn{Token: token, User: u}, nil
 }
 
 // SignOut ends the session.

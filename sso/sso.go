@@ -1,7 +1,8 @@
 // Package sso holds the use cases of signing in to Gatehouse: a group's SAML
 // SSO (start, the assertion consumer service, the continue step, linking a
 // personal account, creating a managed account on first sign-in), password
-// sign-in, browser sessions and personal access tokens.
+// sign-in with its rate limits, browser sessions with their lifetime and
+// idle timeout, and personal access tokens.
 //
 // The business rules of behaviour.md decisions 8, 10, 11, 16-19 and 33-40
 // live here, once, above storage. Package saml checks the response; this
@@ -19,6 +20,8 @@ import (
 	"crypto/x509"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
@@ -36,6 +39,13 @@ const (
 	// DefaultSessionTTL is how long a session lasts when Service.SessionTTL
 	// is zero.
 	DefaultSessionTTL = 24 * time.Hour
+	// DefaultIdleTimeout ends a session unused for that long when
+	// Service.IdleTimeout is zero.
+	DefaultIdleTimeout = 2 * time.Hour
+	// TouchInterval is how stale a session's last use may be before a
+	// request records it again: the idle timeout is that much coarse, and
+	// a busy session costs one write a minute, not one per request.
+	TouchInterval = time.Minute
 	// LinkPasswordAge is how recently the session must have signed in with
 	// the password to link an account (decision 19).
 	LinkPasswordAge = time.Hour
@@ -65,8 +75,33 @@ type Service struct {
 	Keys    KeyPair
 	// SessionTTL is the life of a session; 0 means DefaultSessionTTL.
 	SessionTTL time.Duration
+	// IdleTimeout ends a session unused for that long; 0 means
+	// DefaultIdleTimeout, a negative value none.
+	IdleTimeout time.Duration
+	// Limits bound failed password sign-ins; zero fields take
+	// DefaultSignInLimits'.
+	Limits SignInLimits
+	// Admin runs the account use cases that sign-in shares (passwords);
+	// nil means one over Store with the default password costs.
+	Admin *admin.Service
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// dummy is the hash checked for accounts that do not exist.
+	dummy struct {
+		once sync.Once
+		hash string
+	}
+	// sweptAt is when this node last removed ended sign-in counters, in
+	// Unix microseconds.
+	sweptAt atomic.Int64
+}
+
+func (s *Service) admin() *admin.Service {
+	if s.Admin != nil {
+		return s.Admin
+	}
+	return &admin.Service{Store: s.Store, Now: s.Now}
 }
 
 func (s *Service) now() time.Time {
@@ -83,11 +118,18 @@ func (s *Service) sessionTTL() time.Duration {
 	return DefaultSessionTTL
 }
 
+func (s *Service) idleTimeout() time.Duration {
+	if s.IdleTimeout == 0 {
+		return DefaultIdleTimeout
+	}
+	return max(s.IdleTimeout, 0)
+}
+
 // Failure is a sign-in that cannot go on. Its texts are safe to show: what
 // happened, what the user can do next, and the reference id the group's
 // owner looks up in the SAML log. Err holds the detail for the server log.
 type Failure struct {
-	Status    int    // the HTTP status of the page: 400, 403 or 404
+	Status    int    // the HTTP status of the page: 400, 403, 404 or 429
 	Outcome   string // the SAML log outcome and metrics label
 	Title     string
 	Message   string // what happened
@@ -96,7 +138,10 @@ type Failure struct {
 	// Verify, when set, is the refused response to an owner's test of the
 	// configuration: show it instead of the failure page, with Status.
 	Verify *VerifyReport
-	Err    error
+	// RetryAfter, when positive, is how long to wait before trying again
+	// can succeed (HTTP's Retry-After).
+	RetryAfter time.Duration
+	Err        error
 }
 
 func (f *Failure) Error() string {

@@ -137,7 +137,8 @@ func runServe(ctx context.Context, c *cli) error {
 		Metrics:    scimhttp.NewMetrics(srv.Registry(), *groupLabels),
 		RequestLog: requestLog,
 	}).Register(srv)
-	signIn := &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate}}
+	signIn := &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate},
+		Admin: &admin.Service{Store: s}}
 	(&web.Handler{
 		SSO:     signIn,
 		Secure:  srv.BaseURL().Scheme == "https",

@@ -1,8 +1,8 @@
 // Package web serves the browser side of Gatehouse: each group's SAML SSO
 // (metadata, the sign-in page and its start, the assertion consumer
-// service, the continue step and link confirmation), password sign-in and
-// sign-out, the account page, and GET /api/v4/user for a session cookie or a
-// personal access token. The rules are package sso's; this package speaks
+// service, the continue step and link confirmation), password sign-in
+// (rate-limited) and sign-out, the account page, and GET /api/v4/user for a
+// session cookie or a personal access token. The rules are package sso's; this package speaks
 // HTTP, cookies and HTML.
 //
 // Pages are html/template with one shared layout and plain CSS, no
@@ -21,6 +21,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,6 +137,7 @@ func RenderError(w http.ResponseWriter, r *http.Request, status int, err error, 
 	var f *sso.Failure
 	if errors.As(err, &f) {
 		// A Failure's texts are written to be shown, whatever its status.
+		setRetryAfter(w, f)
 		render(w, status, "failure", page{Title: f.Title, D: failureData{Message: f.Message, Next: f.Next, Reference: f.Reference, RequestID: ref}})
 		return
 	}
@@ -145,6 +147,17 @@ func RenderError(w http.ResponseWriter, r *http.Request, status int, err error, 
 		title, next = http.StatusText(status), "Go back and try again."
 	}
 	render(w, status, "failure", page{Title: title, D: failureData{Message: msg, Next: next, RequestID: ref}})
+}
+
+// setRetryAfter sets Retry-After when f says when to try again.
+func setRetryAfter(w http.ResponseWriter, f *sso.Failure) {
+	if f.RetryAfter <= 0 {
+		return
+	}
+	// Whole seconds, rounded up: a client that waits that long finds the
+	// window ended.
+	secs := (f.RetryAfter + time.Second - 1) / time.Second
+	w.Header().Set("Retry-After", strconv.Itoa(int(secs)))
 }
 
 func (h *Handler) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
@@ -414,9 +427,11 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	login, returnTo := r.PostFormValue("login"), sso.SafeRelayState(r.PostFormValue("return_to"))
-	token, err := h.SSO.SignInPassword(r.Context(), login, r.PostFormValue("password"), sess)
+	in, err := h.SSO.SignInPassword(r.Context(), sso.PasswordSignIn{
+		Login: login, Password: r.PostFormValue("password"), ClientIP: server.ClientIP(r), Current: sess})
 	var f *sso.Failure
 	if errors.As(err, &f) {
+		setRetryAfter(w, f)
 		return render(w, f.Status, "signin", page{Title: "Sign in", D: signInData{
 			Error: f.Message + " " + f.Next, Login: login, ReturnTo: returnTo}})
 	}
@@ -426,7 +441,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) error {
 	if returnTo == "" {
 		returnTo = sso.AccountPath
 	}
-	return h.finish(w, r, sso.Result{Location: returnTo, SessionToken: token})
+	return h.finish(w, r, sso.Result{Location: returnTo, SessionToken: in.Token})
 }
 
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {

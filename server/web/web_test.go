@@ -7,12 +7,14 @@ import (
 	crewjam "github.com/crewjam/saml"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +31,7 @@ import (
 	"github.com/gatehouse-sso/gatehouse/store"
 	"github.com/gatehouse-sso/gatehouse/store/pgstore/pgstoretest"
 	"github.com/gatehouse-sso/gatehouse/store/sqlitestore/sqlitestoretest"
+	"github.com/gatehouse-sso/gatehouse/store/storetest"
 )
 
 const alicePassword = "correct horse battery staple"
@@ -39,6 +42,7 @@ const alicePassword = "correct horse battery staple"
 type env struct {
 	t      testing.TB
 	s      store.Store
+	clock  *clock // every node's
 	nodes  []*node
 	adm    *admin.Service
 	prov   *provision.Service
@@ -71,7 +75,7 @@ func newEnv(t testing.TB, stores []store.Store) *env {
 	ctx := context.Background()
 	s := stores[0]
 	e := &env{t: t, s: s, okta: samltest.NewIdP("okta"), entra: samltest.NewIdP("entra"),
-		adm:  &admin.Service{Store: s, PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}},
+		adm:  &admin.Service{Store: s, PasswordParams: fastParams},
 		prov: &provision.Service{Store: s}}
 	if _, err := e.adm.CreateUser(ctx, admin.System, admin.NewUser{Username: "owner", Email: "owner@example.com"}); err != nil {
 		t.Fatal(err)
@@ -86,11 +90,35 @@ func newEnv(t testing.TB, stores []store.Store) *env {
 	e.config = e.trust(e.group, e.okta, func(*gatehouse.SAMLConfig) {})
 	e.trust(e.other, e.entra, func(*gatehouse.SAMLConfig) {})
 
+	e.clock = &clock{}
 	for _, st := range stores {
-		e.nodes = append(e.nodes, newNode(t, st))
+		n := newNode(t, st)
+		n.svc.Now = e.clock.now
+		e.nodes = append(e.nodes, n)
 	}
 	return e
 }
+
+// clock is the nodes' clock: the real time, moved on by advance.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// fastParams make the tests' password hashes cheap.
+var fastParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // newNode starts a server node over st.
 func newNode(t testing.TB, st store.Store) *node {
@@ -105,7 +133,8 @@ func newNode(t testing.TB, st store.Store) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &sso.Service{Store: st, BaseURL: samltest.Base, Keys: sso.KeyPair{Key: kp.Key, Certificate: kp.Cert}}
+	adm := &admin.Service{Store: st, PasswordParams: fastParams}
+	svc := &sso.Service{Store: st, BaseURL: samltest.Base, Keys: sso.KeyPair{Key: kp.Key, Certificate: kp.Cert}, Admin: adm}
 	(&web.Handler{SSO: svc, Secure: true, Metrics: web.NewMetrics(srv.Registry(), false)}).Register(srv)
 	return &node{h: srv, svc: svc}
 }
@@ -150,6 +179,8 @@ type browser struct {
 	t       testing.TB
 	node    *node
 	cookies map[string]*http.Cookie
+	// ip is the client's address; "" leaves httptest's.
+	ip string
 }
 
 func (e *env) browser() *browser {
@@ -175,6 +206,9 @@ func (b *browser) do(method, path string, form url.Values, withCookies bool, hea
 	r := httptest.NewRequest(method, samltest.Base+path, body)
 	if form != nil {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if b.ip != "" {
+		r.RemoteAddr = net.JoinHostPort(b.ip, "40000")
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
@@ -321,4 +355,44 @@ func itoa(id int64) string { return fmt.Sprint(id) }
 
 func callerOf(e *env) provision.Caller {
 	return provision.Caller{Group: e.group, TokenID: 1, RequestID: "test"}
+}
+
+// newAlice creates the personal account alice, with alicePassword.
+func (e *env) newAlice() *gatehouse.User {
+	e.t.Helper()
+	u, err := e.adm.CreateUser(context.Background(), admin.System, admin.NewUser{Username: "alice", Email: "alice@example.com", Password: alicePassword})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// signIn signs the browser in with the password and checks that it lands
+// on location.
+func (b *browser) signIn(login, pw, location string) {
+	b.t.Helper()
+	res := b.post("/users/sign_in", url.Values{"login": {login}, "password": {pw}})
+	if res.status != http.StatusSeeOther || res.location != location {
+		b.t.Fatalf("sign-in as %s = %d %q, want 303 to %s\n%s", login, res.status, res.location, location, res.body)
+	}
+}
+
+// crossSite posts the form as if another site's page sent it.
+func (b *browser) crossSite(path string, form url.Values) response {
+	b.t.Helper()
+	return b.do("POST", path, form, true, "Sec-Fetch-Site", "cross-site")
+}
+
+// mustUser creates a personal account with the username and no password.
+func (e *env) mustUser(username string) *gatehouse.User {
+	e.t.Helper()
+	return storetest.MustCreateUser(e.t, e.s, username)
+}
+
+// wantStatus stops the test unless the response has the status.
+func wantStatus(t testing.TB, res response, status int) {
+	t.Helper()
+	if res.status != status {
+		t.Fatalf("got %d, want %d\n%s", res.status, status, res.body)
+	}
 }
