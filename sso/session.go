@@ -2,6 +2,7 @@ package sso
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/netip"
 	"time"
@@ -12,11 +13,16 @@ import (
 
 // newSession creates a session for u and returns its cookie token; only the
 // token's SHA-256 is stored. withPassword records that the password signed
-// it in now.
+// it in now. A session that must choose a new password first lasts
+// PasswordChangeTTL.
 func (s *Service) newSession(ctx context.Context, u *gatehouse.User, withPassword bool) (string, *gatehouse.Session, error) {
 	now := s.now()
 	token, hash := gatehouse.NewToken("")
-	sess := &gatehouse.Session{Hash: hash, UserID: u.ID, ExpiresAt: now.Add(s.sessionTTL()), LastSeenAt: now}
+	ttl := s.sessionTTL()
+	if u.PasswordExpired {
+		ttl = min(ttl, PasswordChangeTTL)
+	}
+	sess := &gatehouse.Session{Hash: hash, UserID: u.ID, ExpiresAt: now.Add(ttl), LastSeenAt: now}
 	if withPassword {
 		sess.PasswordAt = now
 	}
@@ -26,9 +32,35 @@ func (s *Service) newSession(ctx context.Context, u *gatehouse.User, withPasswor
 	return token, sess, nil
 }
 
+// OutcomePasswordChange is the outcome of a request that a session whose
+// password must change first cannot make.
+const OutcomePasswordChange = "password_change"
+
+// passwordChangeFirst is Session's answer for a user who signed in with a
+// one-time password.
+func passwordChangeFirst() *Failure {
+	return &Failure{Status: http.StatusForbidden, Outcome: OutcomePasswordChange,
+		Title:   "Choose a new password first",
+		Message: "You signed in with a one-time password. Until you choose a new password, your session can do nothing else.",
+		Next:    "Choose a new password on the password page (" + PasswordPath + "), or sign out."}
+}
+
+// IsPasswordChange reports whether err is Session's refusal of a session
+// that must choose a new password before anything else.
+func IsPasswordChange(err error) bool {
+	var f *Failure
+	return errors.As(err, &f) && f.Outcome == OutcomePasswordChange
+}
+
 // Session returns the live session whose cookie holds token, and its user.
 // NotFound for none, one past its lifetime or its idle timeout (which it
-// deletes), or a blocked user's. It records the session's use, at most once per TouchInterval.
+// deletes), or a blocked user's. When the user must choose a new password
+// first (a one-time password), it returns the session and the user with a
+// *Failure (403) for which IsPasswordChange is true: such a session serves
+// ChangePassword and SignOut only, so every caller that only checks the
+// error refuses it.
+//
+// It records the session's use, at most once per TouchInterval.
 func (s *Service) Session(ctx context.Context, token string) (*gatehouse.Session, *gatehouse.User, error) {
 	if token == "" || len(token) > 128 {
 		return nil, nil, gatehouse.Errorf(gatehouse.NotFound, "no session")
@@ -56,6 +88,9 @@ func (s *Service) Session(ctx context.Context, token string) (*gatehouse.Session
 			return nil, nil, err
 		}
 		sess.LastSeenAt = now
+	}
+	if u.PasswordExpired {
+		return sess, u, passwordChangeFirst()
 	}
 	return sess, u, nil
 }
@@ -136,6 +171,10 @@ type PasswordSignIn struct {
 type SignedIn struct {
 	Token string // the new session's cookie value
 	User  *gatehouse.User
+	// MustChangePassword says the account signed in with a one-time
+	// password: the session serves only ChangePassword and SignOut, and
+	// lasts PasswordChangeTTL.
+	MustChangePassword bool
 }
 
 // SignInPassword signs a personal account in with its password, by
@@ -189,7 +228,7 @@ func (s *Service) SignInPassword(ctx context.Context, in PasswordSignIn) (Signed
 	if err != nil {
 		return SignedIn{}, err
 	}
-	return SignedIn{Token: token, User: u}, nil
+	return SignedIn{Token: token, User: u, MustChangePassword: u.PasswordExpired}, nil
 }
 
 // SignOut ends the session.
@@ -201,61 +240,6 @@ func (s *Service) SignOut(ctx context.Context, sess *gatehouse.Session) error {
 		return err
 	}
 	return nil
-}
-
-// Account is what the account page shows.
-type Account struct {
-	User       *gatehouse.User
-	Groups     []AccountGroup
-	Identities []AccountIdentity
-}
-
-// AccountGroup is one of the user's memberships.
-type AccountGroup struct {
-	Path, Name, Role string
-	Pending          bool
-}
-
-// AccountIdentity is one of the user's SAML identities.
-type AccountIdentity struct {
-	GroupPath, ExternUID string
-}
-
-// FindAccount returns what the user's account page lists.
-func (s *Service) FindAccount(ctx context.Context, u *gatehouse.User) (*Account, error) {
-	a := &Account{User: u}
-	ms, err := s.Store.ListUserMemberships(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	paths := map[int64]string{}
-	for _, m := range ms {
-		g, err := s.Store.FindGroupByID(ctx, m.GroupID)
-		if err != nil {
-			return nil, err
-		}
-		paths[g.ID] = g.Path
-		a.Groups = append(a.Groups, AccountGroup{Path: g.Path, Name: g.Name, Role: m.Role.String(), Pending: m.State != gatehouse.MemberActive})
-	}
-	ids, err := s.Store.ListUserIdentities(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, i := range ids {
-		if i.State != gatehouse.IdentityActive {
-			continue
-		}
-		p, ok := paths[i.GroupID]
-		if !ok {
-			g, err := s.Store.FindGroupByID(ctx, i.GroupID)
-			if err != nil {
-				return nil, err
-			}
-			p = g.Path
-		}
-		a.Identities = append(a.Identities, AccountIdentity{GroupPath: p, ExternUID: i.ExternUID})
-	}
-	return a, nil
 }
 
 // SessionLifetime is how long a new session lasts.

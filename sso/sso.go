@@ -2,7 +2,8 @@
 // SSO (start, the assertion consumer service, the continue step, linking a
 // personal account, creating a managed account on first sign-in), password
 // sign-in with its rate limits, browser sessions with their lifetime and
-// idle timeout, and personal access tokens.
+// idle timeout, personal access tokens, and what the account pages do
+// (changing the password).
 //
 // The business rules of behaviour.md decisions 8, 10, 11, 16-19 and 33-40
 // live here, once, above storage. Package saml checks the response; this
@@ -46,6 +47,9 @@ const (
 	// request records it again: the idle timeout is that much coarse, and
 	// a busy session costs one write a minute, not one per request.
 	TouchInterval = time.Minute
+	// PasswordChangeTTL is the life of a session that signed in with a
+	// one-time password and may only choose a new one.
+	PasswordChangeTTL = 15 * time.Minute
 	// LinkPasswordAge is how recently the session must have signed in with
 	// the password to link an account (decision 19).
 	LinkPasswordAge = time.Hour
@@ -58,6 +62,10 @@ const (
 // AccountPath is where a signed-in user lands without a RelayState
 // (decision 39).
 const AccountPath = "/-/account"
+
+// PasswordPath is the page that changes the signed-in user's password,
+// and where a session that must choose a new one is sent.
+const PasswordPath = "/-/account/password"
 
 // KeyPair is the instance's SAML service provider key pair: it signs the
 // AuthnRequests and is announced in the metadata.

@@ -85,7 +85,7 @@ func runServe(ctx context.Context, c *cli) error {
 	if created && initialPW == "" {
 		// Straight to stderr, never through the structured log, so log
 		// collectors do not keep it.
-		fmt.Fprintf(c.stderr, "\nCreated the administrator %q with the one-time password:\n\n    %s\n\nSign in and change it; it is not shown again.\n\n", admin.RootUsername, pw)
+		fmt.Fprintf(c.stderr, "\nCreated the administrator %q with the one-time password:\n\n    %s\n\nSign in with it to choose a new password; it is not shown again.\n\n", admin.RootUsername, pw)
 	} else if created {
 		log.Info("created the administrator from --initial-admin-password-file", "username", admin.RootUsername)
 	}

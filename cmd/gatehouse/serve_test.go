@@ -154,6 +154,16 @@ func TestServe(t *testing.T) {
 			t.Errorf("a structured log line holds the password: %s", line)
 		}
 	}
+	// Signing in with it leads to the forced change, nowhere else.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.PostForm(base+"/users/sign_in", url.Values{"login": {"root"}, "password": {pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/-/account/password" {
+		t.Errorf("sign-in with the one-time password = %d %q, want 303 to /-/account/password", resp.StatusCode, resp.Header.Get("Location"))
+	}
 	if err := n.stop(); err != nil {
 		t.Errorf("serve after cancel = %v, want nil (graceful shutdown)", err)
 	}

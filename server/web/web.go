@@ -1,17 +1,23 @@
 // Package web serves the browser side of Gatehouse: each group's SAML SSO
 // (metadata, the sign-in page and its start, the assertion consumer
 // service, the continue step and link confirmation), password sign-in
-// (rate-limited) and sign-out, the account page, and GET /api/v4/user for a
-// session cookie or a personal access token. The rules are package sso's; this package speaks
-// HTTP, cookies and HTML.
+// (rate-limited) and sign-out, the account page, the password page, and GET
+// /api/v4/user for a session cookie or a personal access token. The rules
+// are packages sso's and admin's; this package speaks HTTP, cookies and
+// HTML.
 //
 // Pages are html/template with one shared layout and plain CSS, no
-// JavaScript. Every POST form but the ACS is checked by net/http's
-// CrossOriginProtection; the ACS is exempt because the IdP posts to it
-// cross-site, and its response is checked by signature instead. Failure
-// pages say what happened, what to do and the reference id, never XML or
-// internal details. Cookies are HttpOnly and SameSite=Lax, and Secure when
-// the base URL is https.
+// JavaScript; every form control has a label. Every POST form but the ACS
+// is checked by net/http's CrossOriginProtection; the ACS is exempt because
+// the IdP posts to it cross-site, and its response is checked by signature
+// instead. Failure pages say what happened, what to do and the reference
+// id, never XML or internal details. Cookies are HttpOnly and SameSite=Lax,
+// and Secure when the base URL is https.
+//
+// A session that signed in with a one-time password serves the password
+// page and sign-out only: sso.Service.Session returns it with an error, so
+// a handler that only checks the error refuses it (403), and the pages that
+// need a signed-in user send it to the password page (signedIn).
 package web
 
 import (
@@ -42,10 +48,12 @@ const (
 //go:embed templates/*.html
 var templateFS embed.FS
 
+// pages holds one template per page: the layout, with the page's
+// "content" in it. A new page adds its file name here.
 var pages = func() map[string]*template.Template {
-	layout := template.Must(template.ParseFS(templateFS, "templates/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	m := map[string]*template.Template{}
-	for _, name := range []string{"failure", "sso", "link", "signin", "account"} {
+	for _, name := range []string{"failure", "sso", "link", "signin", "account", "password"} {
 		m[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	for _, name := range []string{"members", "identity", "samllog", "samlentry", "scimlog"} { // the owner's members and logs
@@ -56,6 +64,24 @@ var pages = func() map[string]*template.Template {
 	}
 	return m
 }()
+
+// funcs are the helpers every template may call.
+var funcs = template.FuncMap{
+	// when spells a time to the minute in UTC; never for the zero time.
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.UTC().Format("2006-01-02 15:04") + " UTC"
+	},
+	// day spells a date; never for the zero time.
+	"day": func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.UTC().Format(time.DateOnly)
+	},
+}
 
 // Handler serves the web pages. Set the fields, then Register it.
 type Handler struct {
@@ -89,6 +115,8 @@ func (h *Handler) Register(srv *server.Server) {
 	srv.HandleFunc("POST /users/sign_in", h.signIn, opt)
 	srv.HandleFunc("POST /users/sign_out", h.signOut, opt)
 	srv.HandleFunc("GET /-/account", h.account, opt)
+	srv.HandleFunc("GET "+sso.PasswordPath, h.passwordForm, opt)
+	srv.HandleFunc("POST "+sso.PasswordPath, h.changePassword, opt)
 	srv.HandleFunc("GET /api/v4/user", h.apiUser)
 	h.registerMembers(srv, opt)
 	h.registerSettings(srv, opt)
@@ -98,7 +126,9 @@ func (h *Handler) Register(srv *server.Server) {
 type page struct {
 	Title    string
 	SignedIn *gatehouse.User
-	D        any
+	// Notice confirms what the last request did, above the content.
+	Notice string
+	D      any
 	// Demo shows the demo banner: the instance runs serve --demo.
 	Demo bool
 }
@@ -125,7 +155,11 @@ func render(w http.ResponseWriter, status int, name string, p page) error {
 // failureData is what the failure page shows.
 type failureData struct {
 	Message, Next, Reference, RequestID string
+	Link                                *pageLink // where to go next, if somewhere
 }
+
+// pageLink is a link a page offers.
+type pageLink struct{ URL, Text string }
 
 // RenderError is the ErrorRenderer of the web pages: an *sso.Failure
 // becomes its page; anything else a page with the safe message and the
@@ -137,8 +171,12 @@ func RenderError(w http.ResponseWriter, r *http.Request, status int, err error, 
 	var f *sso.Failure
 	if errors.As(err, &f) {
 		// A Failure's texts are written to be shown, whatever its status.
+		d := failureData{Message: f.Message, Next: f.Next, Reference: f.Reference, RequestID: ref}
+		if sso.IsPasswordChange(err) {
+			d.Link = &pageLink{sso.PasswordPath, "Choose a new password"}
+		}
 		setRetryAfter(w, f)
-		render(w, status, "failure", page{Title: f.Title, D: failureData{Message: f.Message, Next: f.Next, Reference: f.Reference, RequestID: ref}})
+		render(w, status, "failure", page{Title: f.Title, D: d})
 		return
 	}
 	title, next := "Something went wrong", "Try again in a minute. If it keeps failing, tell the instance's administrator the request id below."
@@ -170,7 +208,10 @@ func (h *Handler) clearCookie(w http.ResponseWriter, name string) {
 		HttpOnly: true, Secure: h.Secure, SameSite: http.SameSiteLaxMode})
 }
 
-// session returns the request's signed-in session and user, or nils.
+// session returns the request's signed-in session and user, or nils. A
+// session that must choose a new password first comes with the error for
+// which sso.IsPasswordChange is true, so that callers that only check the
+// error refuse it.
 func (h *Handler) session(r *http.Request) (*gatehouse.Session, *gatehouse.User, error) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil {
@@ -410,7 +451,7 @@ type signInData struct {
 
 func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) error {
 	_, u, err := h.session(r)
-	if err != nil {
+	if err != nil && !sso.IsPasswordChange(err) {
 		return err
 	}
 	q := r.URL.Query()
@@ -423,7 +464,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sess, _, err := h.session(r)
-	if err != nil {
+	if err != nil && !sso.IsPasswordChange(err) {
 		return err
 	}
 	login, returnTo := r.PostFormValue("login"), sso.SafeRelayState(r.PostFormValue("return_to"))
@@ -438,6 +479,13 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if in.MustChangePassword {
+		to := sso.PasswordPath
+		if returnTo != "" {
+			to += "?return_to=" + url.QueryEscape(returnTo)
+		}
+		return h.finish(w, r, sso.Result{Location: to, SessionToken: in.Token})
+	}
 	if returnTo == "" {
 		returnTo = sso.AccountPath
 	}
@@ -449,7 +497,7 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sess, _, err := h.session(r)
-	if err != nil {
+	if err != nil && !sso.IsPasswordChange(err) {
 		return err
 	}
 	if err := h.SSO.SignOut(r.Context(), sess); err != nil {
@@ -458,22 +506,6 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {
 	h.clearCookie(w, SessionCookie)
 	http.Redirect(w, r, "/users/sign_in", http.StatusSeeOther)
 	return nil
-}
-
-func (h *Handler) account(w http.ResponseWriter, r *http.Request) error {
-	_, u, err := h.session(r)
-	if err != nil {
-		return err
-	}
-	if u == nil {
-		http.Redirect(w, r, "/users/sign_in?return_to="+url.QueryEscape(sso.AccountPath), http.StatusSeeOther)
-		return nil
-	}
-	a, err := h.SSO.FindAccount(r.Context(), u)
-	if err != nil {
-		return err
-	}
-	return render(w, http.StatusOK, "account", page{Title: "Your account", SignedIn: u, D: a})
 }
 
 // apiUser is GitLab's GET /api/v4/user: the user of the personal access
@@ -499,7 +531,11 @@ func (h *Handler) apiUser(w http.ResponseWriter, r *http.Request) error {
 		}
 	} else {
 		var err error
-		if _, u, err = h.session(r); err != nil {
+		_, u, err = h.session(r)
+		if sso.IsPasswordChange(err) {
+			return writeJSON(w, http.StatusForbidden, `{"message":"403 Forbidden - choose a new password at `+sso.PasswordPath+` first"}`)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -521,8 +557,12 @@ func (h *Handler) apiUser(w http.ResponseWriter, r *http.Request) error {
 
 // unauthorized answers GitLab's 401.
 func unauthorized(w http.ResponseWriter) error {
+	return writeJSON(w, http.StatusUnauthorized, `{"message":"401 Unauthorized"}`)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) error {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusUnauthorized)
-	_, err := w.Write([]byte(`{"message":"401 Unauthorized"}`))
+	w.WriteHeader(status)
+	_, err := w.Write([]byte(body))
 	return err
 }
