@@ -3,10 +3,12 @@ package sso
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
+	"github.com/gatehouse-sso/gatehouse/store"
 )
 
 // Account is what the account page shows.
@@ -20,6 +22,7 @@ type Account struct {
 	ManagingGroup string
 	Groups        []AccountGroup
 	Identities    []AccountIdentity
+	Tokens        []*gatehouse.PersonalAccessToken
 }
 
 // AccountGroup is one of the user's memberships.
@@ -31,10 +34,13 @@ type AccountGroup struct {
 // AccountIdentity is one of the user's SAML identities.
 type AccountIdentity struct {
 	GroupPath, GroupName, ExternUID string
+	// CanUnlink is false when unlinking would leave the account unable to
+	// sign in (a managed account's only identity); Unlink refuses it.
+	CanUnlink bool
 }
 
 // FindAccount returns what the user's account page lists: memberships in
-// group id order and active SAML identities.
+// group id order, active SAML identities, personal access tokens.
 func (s *Service) FindAccount(ctx context.Context, u *gatehouse.User) (*Account, error) {
 	a := &Account{User: u, HasPassword: u.Kind == gatehouse.Personal && u.PasswordHash != ""}
 	ms, err := s.Store.ListUserMemberships(ctx, u.ID)
@@ -71,17 +77,40 @@ func (s *Service) FindAccount(ctx context.Context, u *gatehouse.User) (*Account,
 	if err != nil {
 		return nil, err
 	}
-	for _, i := range ids {
-		if i.State != gatehouse.IdentityActive {
-			continue
-		}
+	active := activeIdentities(ids)
+	for _, i := range active {
 		g, err := group(i.GroupID)
 		if err != nil {
 			return nil, err
 		}
-		a.Identities = append(a.Identities, AccountIdentity{GroupPath: g.Path, GroupName: g.Name, ExternUID: i.ExternUID})
+		a.Identities = append(a.Identities, AccountIdentity{GroupPath: g.Path, GroupName: g.Name, ExternUID: i.ExternUID,
+			CanUnlink: unlinkRefusal(u, g, len(active)) == nil})
+	}
+	if a.Tokens, err = s.Store.ListPATs(ctx, u.ID); err != nil {
+		return nil, err
 	}
 	return a, nil
+}
+
+func activeIdentities(ids []*gatehouse.Identity) []*gatehouse.Identity {
+	var active []*gatehouse.Identity
+	for _, i := range ids {
+		if i.State == gatehouse.IdentityActive {
+			active = append(active, i)
+		}
+	}
+	return active
+}
+
+// unlinkRefusal says why u may not unlink its identity in g, one of its
+// active identities, or nil: a managed account has no password, so its only
+// identity is its only way in.
+func unlinkRefusal(u *gatehouse.User, g *gatehouse.Group, active int) error {
+	if u.Kind == gatehouse.Managed && active <= 1 {
+		return gatehouse.Errorf(gatehouse.Forbidden,
+			"your account was created by the identity provider of %s and has no password: unlinking its only identity would leave you unable to sign in", g.Name)
+	}
+	return nil
 }
 
 // PasswordChange asks to change the signed-in user's password.
@@ -137,4 +166,83 @@ func (s *Service) ChangePassword(ctx context.Context, in PasswordChange) (string
 	u.PasswordExpired = false
 	token, _, err := s.newSession(ctx, u, true)
 	return token, err
+}
+
+// Unlink removes the link between u's account and the group's identity
+// provider, as GitLab's "Disconnect" does (behaviour.md Part B §2.9): the
+// account's SAML identity in the group goes, and its membership with it.
+// A SCIM identity the group's IdP keeps for the account goes back to
+// pending link, so that it grants nothing until the owner of the account
+// links it again (decision 19); the IdP sees no change.
+//
+// Errors: NotFound when the account has no linked identity in the group
+// (or the group does not exist); Forbidden, with the reason, when the
+// account could no longer sign in (a managed account's only identity) or
+// the group would lose its last owner.
+func (s *Service) Unlink(ctx context.Context, u *gatehouse.User, groupRef, requestID string) error {
+	notLinked := gatehouse.Errorf(gatehouse.NotFound, "your account is not linked to the identity provider of group %q", groupRef)
+	return s.Store.InTx(ctx, func(q store.Queries) error {
+		g, err := admin.FindGroup(ctx, q, groupRef)
+		if gatehouse.IsKind(err, gatehouse.NotFound) || gatehouse.IsKind(err, gatehouse.Invalid) {
+			return notLinked
+		}
+		if err != nil {
+			return err
+		}
+		// The last-owner rule reads the group's members, then writes.
+		if err := q.LockGroup(ctx, g.ID); err != nil {
+			return err
+		}
+		ident, err := q.FindIdentityByUser(ctx, g.ID, u.ID)
+		if gatehouse.IsKind(err, gatehouse.NotFound) || err == nil && ident.State != gatehouse.IdentityActive {
+			return notLinked
+		}
+		if err != nil {
+			return err
+		}
+		ids, err := q.ListUserIdentities(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := unlinkRefusal(u, g, len(activeIdentities(ids))); err != nil {
+			return err
+		}
+		detail := map[string]any{"extern_uid": ident.ExternUID}
+		m, err := q.FindMember(ctx, g.ID, u.ID)
+		switch {
+		case err == nil:
+			if m.Role == gatehouse.Owner && m.State == gatehouse.MemberActive {
+				n, err := q.CountMembersWithRole(ctx, g.ID, gatehouse.Owner)
+				if err != nil {
+					return err
+				}
+				if n <= 1 {
+					return gatehouse.Errorf(gatehouse.Forbidden,
+						"you are the only owner of %s: unlinking would remove your membership and leave the group without an owner; make another member owner first", g.Name)
+				}
+			}
+			if err := q.DeleteMember(ctx, g.ID, u.ID); err != nil {
+				return err
+			}
+			detail["previous_role"] = m.Role.String()
+		case !gatehouse.IsKind(err, gatehouse.NotFound):
+			return err
+		}
+		si, err := q.FindSCIMIdentityForUser(ctx, g.ID, u.ID, false)
+		switch {
+		case err == nil && si.State == gatehouse.IdentityActive:
+			si.State = gatehouse.IdentityPendingLink
+			if err := q.UpdateSCIMIdentity(ctx, si, si.Version); err != nil {
+				return err
+			}
+		case err != nil && !gatehouse.IsKind(err, gatehouse.NotFound):
+			return err
+		}
+		if err := q.DeleteIdentity(ctx, g.ID, ident.ID); err != nil {
+			return err
+		}
+		return q.CreateAuditEvent(ctx, &gatehouse.AuditEvent{GroupID: g.ID, ActorKind: gatehouse.ActorUser, ActorID: u.ID,
+			Action: "saml_identity_unlinked", TargetKind: "user", TargetID: fmt.Sprint(u.ID), RequestID: requestID,
+			Detail: mustJSON(detail)})
+	})
 }

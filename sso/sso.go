@@ -2,8 +2,8 @@
 // SSO (start, the assertion consumer service, the continue step, linking a
 // personal account, creating a managed account on first sign-in), password
 // sign-in with its rate limits, browser sessions with their lifetime and
-// idle timeout, personal access tokens, and what the account pages do
-// (changing the password).
+// idle timeout, personal access tokens, and what the account page does
+// (changing the password, unlinking an identity).
 //
 // The business rules of behaviour.md decisions 8, 10, 11, 16-19 and 33-40
 // live here, once, above storage. Package saml checks the response; this

@@ -137,10 +137,12 @@ func runServe(ctx context.Context, c *cli) error {
 		Metrics:    scimhttp.NewMetrics(srv.Registry(), *groupLabels),
 		RequestLog: requestLog,
 	}).Register(srv)
+	accounts := &admin.Service{Store: s}
 	signIn := &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate},
-		Admin: &admin.Service{Store: s}}
+		Admin: accounts}
 	(&web.Handler{
 		SSO:     signIn,
+		Admin:   accounts,
 		Secure:  srv.BaseURL().Scheme == "https",
 		Metrics: web.NewMetrics(srv.Registry(), *groupLabels),
 		Demo:    demoIdP,
@@ -148,7 +150,7 @@ func runServe(ctx context.Context, c *cli) error {
 	(&api.Handler{
 		Store:     s,
 		SSO:       signIn,
-		Admin:     &admin.Service{Store: s},
+		Admin:     accounts,
 		Provision: &provision.Service{Store: s},
 	}).Register(srv)
 	refreshCtx, stopRefresh := context.WithCancel(ctx)

@@ -34,6 +34,8 @@ func TestOneTimePassword(t *testing.T) {
 		}{
 			{"account page", "GET", "/-/account", nil, http.StatusSeeOther, "/-/account/password?return_to=%2F-%2Faccount"},
 			{"API", "GET", "/api/v4/user", nil, http.StatusForbidden, ""},
+			{"create a token", "POST", "/-/account/tokens", url.Values{"name": {"sneaky"}}, http.StatusSeeOther, "/-/account/password"},
+			{"unlink", "POST", "/-/account/identities/acme.corp/unlink", url.Values{"confirm": {"yes"}}, http.StatusSeeOther, "/-/account/password"},
 			{"SSO page", "GET", "/groups/acme.corp/-/saml/sso", nil, http.StatusForbidden, ""},
 			{"SSO start", "POST", "/groups/acme.corp/-/saml/sso", url.Values{}, http.StatusForbidden, ""},
 		} {

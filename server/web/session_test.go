@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,9 @@ func TestSessionExpiry(t *testing.T) {
 				}
 				if res := b.get("/-/account"); res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/users/sign_in") {
 					t.Errorf("account page of an expired session = %d %q, want 303 to the sign-in", res.status, res.location)
+				}
+				if res := b.post("/-/account/tokens", url.Values{"name": {"late"}}); res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/users/sign_in") {
+					t.Errorf("token create of an expired session = %d %q, want 303 to the sign-in", res.status, res.location)
 				}
 				if page := b.get("/groups/acme.corp/-/saml/sso"); strings.Contains(page.body, "You are signed in") {
 					t.Errorf("the SSO page takes an expired session as signed in:\n%s", page.body)

@@ -1,7 +1,8 @@
 // Package web serves the browser side of Gatehouse: each group's SAML SSO
 // (metadata, the sign-in page and its start, the assertion consumer
 // service, the continue step and link confirmation), password sign-in
-// (rate-limited) and sign-out, the account page, the password page, and GET
+// (rate-limited) and sign-out, the account page (groups, linked identities
+// and unlinking, personal access tokens), the password page, and GET
 // /api/v4/user for a session cookie or a personal access token. The rules
 // are packages sso's and admin's; this package speaks HTTP, cookies and
 // HTML.
@@ -32,6 +33,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/demo"
 	"github.com/gatehouse-sso/gatehouse/server"
 	"github.com/gatehouse-sso/gatehouse/sso"
@@ -53,7 +55,7 @@ var templateFS embed.FS
 var pages = func() map[string]*template.Template {
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	m := map[string]*template.Template{}
-	for _, name := range []string{"failure", "sso", "link", "signin", "account", "password"} {
+	for _, name := range []string{"failure", "sso", "link", "signin", "account", "password", "unlink"} {
 		m[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	for _, name := range []string{"members", "identity", "samllog", "samlentry", "scimlog"} { // the owner's members and logs
@@ -86,6 +88,9 @@ var funcs = template.FuncMap{
 // Handler serves the web pages. Set the fields, then Register it.
 type Handler struct {
 	SSO *sso.Service
+	// Admin runs the account use cases the pages share with the command
+	// line (personal access tokens); nil means one over SSO's store.
+	Admin *admin.Service
 	// Secure marks cookies Secure; set it when the base URL is https.
 	Secure bool
 	// Metrics, when set, counts sign-ins by outcome and times the ACS.
@@ -95,6 +100,13 @@ type Handler struct {
 	Demo *demo.Demo
 
 	cop *http.CrossOriginProtection
+}
+
+func (h *Handler) admin() *admin.Service {
+	if h.Admin != nil {
+		return h.Admin
+	}
+	return &admin.Service{Store: h.SSO.Store, Now: h.SSO.Now}
 }
 
 // Register adds the routes to srv.
@@ -117,6 +129,9 @@ func (h *Handler) Register(srv *server.Server) {
 	srv.HandleFunc("GET /-/account", h.account, opt)
 	srv.HandleFunc("GET "+sso.PasswordPath, h.passwordForm, opt)
 	srv.HandleFunc("POST "+sso.PasswordPath, h.changePassword, opt)
+	srv.HandleFunc("POST /-/account/tokens", h.createToken, opt)
+	srv.HandleFunc("POST /-/account/tokens/{id}/revoke", h.revokeToken, opt)
+	srv.HandleFunc("POST /-/account/identities/{group}/unlink", h.unlink, opt)
 	srv.HandleFunc("GET /api/v4/user", h.apiUser)
 	h.registerMembers(srv, opt)
 	h.registerSettings(srv, opt)

@@ -135,7 +135,7 @@ func newNode(t testing.TB, st store.Store) *node {
 	}
 	adm := &admin.Service{Store: st, PasswordParams: fastParams}
 	svc := &sso.Service{Store: st, BaseURL: samltest.Base, Keys: sso.KeyPair{Key: kp.Key, Certificate: kp.Cert}, Admin: adm}
-	(&web.Handler{SSO: svc, Secure: true, Metrics: web.NewMetrics(srv.Registry(), false)}).Register(srv)
+	(&web.Handler{SSO: svc, Admin: adm, Secure: true, Metrics: web.NewMetrics(srv.Registry(), false)}).Register(srv)
 	return &node{h: srv, svc: svc}
 }
 
