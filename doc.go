@@ -2,9 +2,9 @@
 // their members and roles, users (global accounts), the SAML identities that link
 // a user to one group's identity provider, the SCIM identities a group's identity
 // provider manages, tokens, the group's SAML configuration, audit events,
-// the group's SCIM request log, and what SAML sign-in keeps on the server
+// the group's SCIM request log, what SAML sign-in keeps on the server
 // (the instance's key pair, AuthnRequests, the continue flows, sessions) with
-// the group's SAML log.
+// the group's SAML log, and the counters of failed password sign-ins.
 //
 // The package holds types, their validation rules and the error kinds every other
 // package speaks. It imports only the standard library and performs no I/O.
