@@ -262,3 +262,18 @@ func (s *Service) Linked(ctx context.Context, g *gatehouse.Group, u *gatehouse.U
 func (s *Service) CanLink(sess *gatehouse.Session) bool {
 	return sess != nil && !sess.PasswordAt.IsZero() && s.now().Sub(sess.PasswordAt) <= LinkPasswordAge
 }
+
+// DeleteExpired removes the sign-in state whose time is over: AuthnRequest
+// ids, replay-cache entries, continue flows, sessions and the password
+// sign-in failure counters. Nothing expired is ever used (every read
+// compares its own now), so this only keeps the tables small; any node may
+// run it at any time. It returns how many rows went.
+func (s *Service) DeleteExpired(ctx context.Context) (int, error) {
+	now := s.now()
+	n, err := s.Store.DeleteExpiredSAMLState(ctx, now)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.Store.DeleteExpiredSignInFailures(ctx, now)
+	return n + m, err
+}

@@ -159,9 +159,15 @@ func runServe(ctx context.Context, c *cli) error {
 		defer close(refreshDone)
 		refreshMetadata(refreshCtx, &admin.Service{Store: s}, log, metadataCheckInterval)
 	}()
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		sweepExpired(refreshCtx, signIn, log, sweepInterval)
+	}()
 	runErr := srv.Run(ctx)
 	stopRefresh()
 	<-refreshDone
+	<-sweepDone
 	// The requests have finished: write the log entries still queued before
 	// the store closes (deferred above). A crash loses them; that is the
 	// documented price of never making a request wait for its log entry.
@@ -205,6 +211,31 @@ func refreshMetadata(ctx context.Context, svc *admin.Service, log *slog.Logger, 
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// sweepInterval is how often serve deletes expired sign-in state.
+const sweepInterval = 10 * time.Minute
+
+// sweepExpired deletes expired sign-in state (SAML requests, the replay
+// cache, continue flows, sessions, sign-in failure counters) every
+// interval until ctx ends. Every node runs it; the deletes are idempotent.
+func sweepExpired(ctx context.Context, svc *sso.Service, log *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := svc.DeleteExpired(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("deleting expired sign-in state failed; it is tried again later", "err", err)
+		case n > 0:
+			log.Debug("deleted expired sign-in state", "rows", n)
 		}
 	}
 }

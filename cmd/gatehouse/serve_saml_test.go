@@ -7,11 +7,14 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/saml/samltest"
+	"github.com/gatehouse-sso/gatehouse/sso"
 	"github.com/gatehouse-sso/gatehouse/store/sqlitestore/sqlitestoretest"
 )
 
@@ -126,5 +129,56 @@ func TestServeSecretKeyFile(t *testing.T) {
 	plain := startServe(t, nil, "--db", "sqlite:"+filepath.Join(dir, "plain.db"))
 	if !strings.Contains(plain.stderr.String(), "stored unencrypted") {
 		t.Errorf("serve without a secret key did not warn:\n%s", plain.stderr.String())
+	}
+}
+
+// TestSweepExpiredLoop runs serve's sweeper over a replay-cache entry and a
+// sign-in failure counter, and sees both go once their time is over and
+// nothing go before.
+func TestSweepExpiredLoop(t *testing.T) {
+	s := sqlitestoretest.Open(t)
+	ctx := context.Background()
+	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	adm := &admin.Service{Store: s, Now: func() time.Time { return start }}
+	if _, err := adm.CreateUser(ctx, admin.System, admin.NewUser{Username: "alice", Email: "alice@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := adm.CreateGroup(ctx, admin.System, admin.NewGroup{Path: "acme.corp", Owner: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConsumeSAMLAssertion(ctx, g.ID, "_assertion-1", start.Add(5*time.Minute), start); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	now := start.Add(time.Minute) // the entry is still guarding
+	svc := &sso.Service{Store: s, Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }}
+	if n, err := svc.DeleteExpired(ctx); err != nil || n != 0 {
+		t.Fatalf("DeleteExpired before the entry expired = %d, %v; want 0", n, err)
+	}
+	if err := s.ConsumeSAMLAssertion(ctx, g.ID, "_assertion-1", start.Add(10*time.Minute), now); !gatehouse.IsKind(err, gatehouse.Conflict) {
+		t.Fatalf("the replay cache after a sweep = %v; want Conflict: the entry must still be there", err)
+	}
+
+	mu.Lock()
+	now = start.Add(6 * time.Minute)
+	mu.Unlock()
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	loopCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); sweepExpired(loopCtx, svc, log, 5*time.Millisecond) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "deleted expired sign-in state") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if !strings.Contains(logs.String(), "rows=1") {
+		t.Errorf("the sweeper logged:\n%s\nwant one row deleted", logs.String())
+	}
+	if n, err := svc.DeleteExpired(ctx); err != nil || n != 0 {
+		t.Errorf("DeleteExpired after the sweep = %d, %v; want nothing left", n, err)
 	}
 }
