@@ -113,7 +113,7 @@ func (h *Handler) samlLog(w http.ResponseWriter, r *http.Request) error {
 		fail(gatehouse.ErrorMessage(err) + ".")
 	}
 	d.Outcomes = options(samlOutcomes, outcome)
-	entries, more, err := h.ownerAdmin().SearchSAMLLog(r.Context(), g, admin.SAMLLogSearch{
+	entries, more, err := h.admin().SearchSAMLLog(r.Context(), g, admin.SAMLLogSearch{
 		Outcome: outcome, NameID: nameID, Offset: (n - 1) * logPerPage, Limit: logPerPage})
 	if err != nil {
 		return err
@@ -149,7 +149,7 @@ func (h *Handler) samlLogEntry(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
-	_, e, err := h.ownerAdmin().FindSAMLLogEntry(r.Context(), strconv.FormatInt(g.ID, 10), r.PathValue("ref"))
+	_, e, err := h.admin().FindSAMLLogEntry(r.Context(), strconv.FormatInt(g.ID, 10), r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (h *Handler) scimLog(w http.ResponseWriter, r *http.Request) error {
 		fail(gatehouse.ErrorMessage(err) + ".")
 	}
 	d.Methods = options(scimMethods, method)
-	entries, more, err := h.ownerAdmin().SearchSCIMLog(r.Context(), g, admin.SCIMLogSearch{
+	entries, more, err := h.admin().SearchSCIMLog(r.Context(), g, admin.SCIMLogSearch{
 		Method: method, Status: code, Path: path, Offset: (n - 1) * logPerPage, Limit: logPerPage})
 	if err != nil {
 		return err

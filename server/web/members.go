@@ -37,11 +37,6 @@ func (h *Handler) registerMembers(srv *server.Server, opt server.HandleOption) {
 	srv.HandleFunc("GET /groups/{group}/-/scim/log", h.scimLog, opt)
 }
 
-// ownerAdmin is the admin service over the web handler's store.
-func (h *Handler) ownerAdmin() *admin.Service {
-	return &admin.Service{Store: h.SSO.Store, Now: h.SSO.Now}
-}
-
 // ownerGroup answers who may see an owner page: it returns the group of
 // the URL and its owner. A signed-out browser is sent to sign in, coming
 // back to back (a local path), and ok is false; a member below owner gets
@@ -209,7 +204,7 @@ func (h *Handler) members(w http.ResponseWriter, r *http.Request) error {
 	if id := r.URL.Query().Get("saved"); id != "" {
 		// The notice is built from the database, never from the query.
 		if uid, err := strconv.ParseInt(id, 10, 64); err == nil {
-			if v, err := h.ownerAdmin().FindMemberView(r.Context(), g, uid); err == nil && v.Member != nil {
+			if v, err := h.admin().FindMemberView(r.Context(), g, uid); err == nil && v.Member != nil {
 				d.Notice = v.User.Username + " is now a " + v.Member.Role.String() + " of " + g.Name + "."
 			}
 		}
@@ -225,7 +220,7 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, g *gateh
 	if err != nil && d.Error == "" {
 		d.Error, status = gatehouse.ErrorMessage(err)+".", http.StatusBadRequest
 	}
-	adm := h.ownerAdmin()
+	adm := h.admin()
 	views, total, err := adm.ListMemberViews(ctx, g, store.Page{Offset: (n - 1) * membersPerPage, Limit: membersPerPage})
 	if err != nil {
 		return err
@@ -282,7 +277,7 @@ func (h *Handler) addMember(w http.ResponseWriter, r *http.Request) error {
 	}
 	var m *gatehouse.Member
 	if err == nil {
-		m, err = h.ownerAdmin().SetMember(r.Context(), actor(r, u), strconv.FormatInt(g.ID, 10), username, role)
+		m, err = h.admin().SetMember(r.Context(), actor(r, u), strconv.FormatInt(g.ID, 10), username, role)
 	}
 	if err != nil {
 		status, msg, ok := formError(err)
@@ -331,7 +326,7 @@ func (h *Handler) changeRole(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if err == nil {
-		m, err = h.ownerAdmin().SetMember(r.Context(), actor(r, u), strconv.FormatInt(g.ID, 10), strconv.FormatInt(id, 10), role)
+		m, err = h.admin().SetMember(r.Context(), actor(r, u), strconv.FormatInt(g.ID, 10), strconv.FormatInt(id, 10), role)
 	}
 	if err != nil {
 		status, msg, ok := formError(err)
@@ -379,7 +374,7 @@ func (h *Handler) identity(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) renderIdentity(w http.ResponseWriter, r *http.Request, g *gatehouse.Group, u *gatehouse.User, id int64, status int, d identityData) error {
-	f, verdict, err := h.ownerAdmin().ExplainSignIn(r.Context(), g, id)
+	f, verdict, err := h.admin().ExplainSignIn(r.Context(), g, id)
 	if err != nil {
 		return err
 	}

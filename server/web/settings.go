@@ -227,7 +227,7 @@ func (h *Handler) configure(w http.ResponseWriter, r *http.Request) error {
 	var warnings []string
 	refused := formErr
 	if refused == nil {
-		_, warnings, refused = h.ownerAdmin().ConfigureSAML(r.Context(), actor(r, u), strconv.FormatInt(g.ID, 10), in)
+		_, warnings, refused = h.admin().ConfigureSAML(r.Context(), actor(r, u), strconv.FormatInt(g.ID, 10), in)
 	}
 	status := http.StatusOK
 	if refused != nil {
@@ -391,17 +391,17 @@ func (h *Handler) scimToken(w http.ResponseWriter, r *http.Request) error {
 	var token, msg string
 	switch r.PostFormValue("action") {
 	case "reset":
-		token, _, err = h.ownerAdmin().ResetSCIMTokens(ctx, a, ref)
+		token, _, err = h.admin().ResetSCIMTokens(ctx, a, ref)
 		msg = "A new SCIM token replaces every earlier one, which stopped working."
 	case "create":
-		token, _, err = h.ownerAdmin().CreateSCIMToken(ctx, a, ref)
+		token, _, err = h.admin().CreateSCIMToken(ctx, a, ref)
 		msg = "A second SCIM token was added; the earlier one works until you revoke it."
 	case "revoke":
 		id, perr := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
 		if perr != nil {
 			return gatehouse.Errorf(gatehouse.Invalid, "no SCIM token was named to revoke")
 		}
-		err = h.ownerAdmin().RevokeSCIMToken(ctx, a, ref, id)
+		err = h.admin().RevokeSCIMToken(ctx, a, ref, id)
 		msg = "The SCIM token was revoked; requests with it are refused from now on."
 	default:
 		return gatehouse.Errorf(gatehouse.Invalid, "unknown SCIM token action")
