@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/provision"
+	"github.com/gatehouse-sso/gatehouse/store"
 )
 
 // scimIdentity is GitLab's SCIM identity object.
@@ -30,24 +32,9 @@ func samlOut(i *gatehouse.Identity) samlIdentity {
 // listSCIM is GET /groups/{id}/scim/identities: a page of the group's
 // live SCIM identities, deactivated ones included.
 func (h *Handler) listSCIM(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.caller(r)
-	if err != nil {
-		return err
-	}
-	p, err := parsePage(r)
-	if err != nil {
-		return err
-	}
-	ids, total, err := h.Provision.List(r.Context(), c.Group.ID, nil, p.store())
-	if err != nil {
-		return err
-	}
-	out := make([]scimIdentity, 0, len(ids))
-	for _, si := range ids {
-		out = append(out, scimOut(si))
-	}
-	h.paginate(w, r, p, total)
-	return writeJSON(w, http.StatusOK, out)
+	return list(h, w, r, func(c provision.Caller, p store.Page) ([]*gatehouse.SCIMIdentity, int, error) {
+		return h.Provision.List(r.Context(), c.Group.ID, nil, p)
+	}, scimOut)
 }
 
 // getSCIM is GET /groups/{id}/scim/{uid}.
@@ -97,24 +84,9 @@ func (h *Handler) deleteSCIM(w http.ResponseWriter, r *http.Request) error {
 
 // listSAML is GET /groups/{id}/saml/identities.
 func (h *Handler) listSAML(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.caller(r)
-	if err != nil {
-		return err
-	}
-	p, err := parsePage(r)
-	if err != nil {
-		return err
-	}
-	ids, total, err := h.Provision.ListSAMLIdentities(r.Context(), c.Group, p.store())
-	if err != nil {
-		return err
-	}
-	out := make([]samlIdentity, 0, len(ids))
-	for _, i := range ids {
-		out = append(out, samlOut(i))
-	}
-	h.paginate(w, r, p, total)
-	return writeJSON(w, http.StatusOK, out)
+	return list(h, w, r, func(c provision.Caller, p store.Page) ([]*gatehouse.Identity, int, error) {
+		return h.Provision.ListSAMLIdentities(r.Context(), c.Group, p)
+	}, samlOut)
 }
 
 // getSAML is GET /groups/{id}/saml/{uid}.

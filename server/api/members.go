@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-sso/gatehouse/admin"
+	"github.com/gatehouse-sso/gatehouse/provision"
+	"github.com/gatehouse-sso/gatehouse/store"
 )
 
 // member is GitLab's group member object, with the group's SAML and SCIM
@@ -57,22 +59,7 @@ func memberOut(d *admin.MemberDetail) member {
 
 // listMembers is GET /groups/{id}/members: a page of the group's members.
 func (h *Handler) listMembers(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.caller(r)
-	if err != nil {
-		return err
-	}
-	p, err := parsePage(r)
-	if err != nil {
-		return err
-	}
-	ms, total, err := h.Admin.ListMembers(r.Context(), c.Group, p.store())
-	if err != nil {
-		return err
-	}
-	out := make([]member, 0, len(ms))
-	for _, d := range ms {
-		out = append(out, memberOut(d))
-	}
-	h.paginate(w, r, p, total)
-	return writeJSON(w, http.StatusOK, out)
+	return list(h, w, r, func(c provision.Caller, p store.Page) ([]*admin.MemberDetail, int, error) {
+		return h.Admin.ListMembers(r.Context(), c.Group, p)
+	}, memberOut)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
 
@@ -96,4 +97,28 @@ func itoaOrEmpty(n int) string {
 		return ""
 	}
 	return strconv.Itoa(n)
+}
+
+// list answers a list route: it authorizes the owner, reads the page the
+// query asks for with fetch, and writes its items, each through out, with
+// GitLab's paging headers.
+func list[T, U any](h *Handler, w http.ResponseWriter, r *http.Request, fetch func(provision.Caller, store.Page) ([]T, int, error), out func(T) U) error {
+	c, err := h.caller(r)
+	if err != nil {
+		return err
+	}
+	p, err := parsePage(r)
+	if err != nil {
+		return err
+	}
+	items, total, err := fetch(c, p.store())
+	if err != nil {
+		return err
+	}
+	body := make([]U, 0, len(items))
+	for _, it := range items {
+		body = append(body, out(it))
+	}
+	h.paginate(w, r, p, total)
+	return writeJSON(w, http.StatusOK, body)
 }
