@@ -23,24 +23,29 @@ import (
 // relayState is where to land afterwards; anything but a local path is
 // dropped.
 func (s *Service) Start(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SAMLConfig, browserHash []byte, current *gatehouse.Session, relayState string) (string, error) {
+	// The RelayState sent is empty: the response's InResponseTo finds the
+	// request, which holds where to go.
+	r := &gatehouse.SAMLRequest{RelayState: SafeRelayState(relayState), BrowserHash: browserHash}
+	if current != nil {
+		r.SessionID = current.ID
+	}
+	return s.sendRequest(ctx, g, cfg, r)
+}
+
+// sendRequest makes a signed AuthnRequest of the group, stores r under its
+// id (with the group and the expiry set), and returns the IdP URL that
+// carries it.
+func (s *Service) sendRequest(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SAMLConfig, r *gatehouse.SAMLRequest) (string, error) {
 	now := s.now()
 	idp, err := IdP(cfg)
 	if err != nil {
 		return "", misconfigured(err)
 	}
-	// The RelayState sent is empty: the response's InResponseTo finds the
-	// request, which holds where to go.
 	ar, err := saml.NewAuthnRequest(s.SP(g), idp, "", now)
 	if err != nil {
 		return "", misconfigured(err)
 	}
-	r := &gatehouse.SAMLRequest{
-		ID: ar.ID, GroupID: g.ID, RelayState: SafeRelayState(relayState),
-		BrowserHash: browserHash, ExpiresAt: now.Add(RequestTTL),
-	}
-	if current != nil {
-		r.SessionID = current.ID
-	}
+	r.ID, r.GroupID, r.ExpiresAt = ar.ID, g.ID, now.Add(RequestTTL)
 	if err := s.Store.CreateSAMLRequest(ctx, r); err != nil {
 		return "", fmt.Errorf("store the SAML request of group %s: %w", g.Path, err)
 	}

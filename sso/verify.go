@@ -73,21 +73,7 @@ func (s *Service) StartVerify(ctx context.Context, g *gatehouse.Group, cfg *gate
 	if _, err := admin.AuthorizeOwner(ctx, s.Store, u, strconv.FormatInt(g.ID, 10)); err != nil {
 		return "", err
 	}
-	now := s.now()
-	idp, err := IdP(cfg)
-	if err != nil {
-		return "", misconfigured(err)
-	}
-	ar, err := saml.NewAuthnRequest(s.SP(g), idp, "", now)
-	if err != nil {
-		return "", misconfigured(err)
-	}
-	r := &gatehouse.SAMLRequest{ID: ar.ID, GroupID: g.ID, BrowserHash: b.Hash, SessionID: b.Session.ID,
-		Verify: true, ExpiresAt: now.Add(RequestTTL)}
-	if err := s.Store.CreateSAMLRequest(ctx, r); err != nil {
-		return "", fmt.Errorf("store the SAML verify request of group %s: %w", g.Path, err)
-	}
-	return ar.RedirectURL, nil
+	return s.sendRequest(ctx, g, cfg, &gatehouse.SAMLRequest{BrowserHash: b.Hash, SessionID: b.Session.ID, Verify: true})
 }
 
 // verifyFailure turns a refusal of a response that claims to answer one of
