@@ -133,6 +133,7 @@ func (h *Handler) Register(srv *server.Server) {
 	srv.HandleFunc("POST /-/account/tokens/{id}/revoke", h.revokeToken, opt)
 	srv.HandleFunc("POST /-/account/identities/{group}/unlink", h.unlink, opt)
 	srv.HandleFunc("GET /api/v4/user", h.apiUser)
+	srv.HandleFunc("GET "+assetsPath+"{name}", h.asset, opt)
 	h.registerMembers(srv, opt)
 	h.registerSettings(srv, opt)
 }
@@ -161,7 +162,7 @@ func render(w http.ResponseWriter, status int, name string, p page) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https:; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self' https:; frame-ancestors 'none'")
 	w.WriteHeader(status)
 	_, err := w.Write([]byte(b.String()))
 	return err
