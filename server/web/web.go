@@ -2,13 +2,17 @@
 // (metadata, the sign-in page and its start, the assertion consumer
 // service, the continue step and link confirmation), password sign-in
 // (rate-limited) and sign-out, the account page (groups, linked identities
-// and unlinking, personal access tokens), the password page, and GET
-// /api/v4/user for a session cookie or a personal access token. The rules
-// are packages sso's and admin's; this package speaks HTTP, cookies and
-// HTML.
+// and unlinking, personal access tokens), the password page, the group
+// owner's pages (SAML SSO settings with the SCIM tokens, members and their
+// identities, the SAML and SCIM logs), the demo IdP's pages under --demo,
+// and GET /api/v4/user for a session cookie or a personal access token.
+// The rules are packages sso's, admin's and provision's; this package
+// speaks HTTP, cookies and HTML.
 //
-// Pages are html/template with one shared layout and plain CSS, no
-// JavaScript; every form control has a label. Every POST form but the ACS
+// Pages are html/template with one shared layout and plain CSS. Everything
+// works without JavaScript; the one script (assets/copy.js, served from the
+// server's own origin, the only one the Content-Security-Policy allows)
+// adds Copy buttons. Every form control has a label. Every POST form but the ACS
 // is checked by net/http's CrossOriginProtection; the ACS is exempt because
 // the IdP posts to it cross-site, and its response is checked by signature
 // instead. Failure pages say what happened, what to do and the reference
