@@ -72,6 +72,9 @@ func (s *Service) SetMember(ctx context.Context, a Actor, groupRef, userRef stri
 		old, err := q.FindMember(ctx, g.ID, u.ID)
 		switch {
 		case gatehouse.IsKind(err, gatehouse.NotFound):
+			if err := checkEnforcedSSO(ctx, q, g, u); err != nil {
+				return err
+			}
 			m = &gatehouse.Member{GroupID: g.ID, UserID: u.ID, Role: role, State: gatehouse.MemberActive}
 		case err != nil:
 			return err
@@ -102,4 +105,48 @@ func (s *Service) SetMember(ctx context.Context, a Actor, groupRef, userRef stri
 		return nil, err
 	}
 	return m, nil
+}
+
+// checkEnforcedSSO refuses to add u to g while g enforces SSO and u has no
+// working SAML identity in g, or an inactive SCIM identity there (GitLab's
+// membership rule of "Enforce SSO", behaviour.md Part B §2.7): with SSO
+// enforced, only people the group's identity provider knows become
+// members.
+func checkEnforcedSSO(ctx context.Context, q store.Queries, g *gatehouse.Group, u *gatehouse.User) error {
+	cfg, err := q.FindSAMLConfig(ctx, g.ID)
+	if gatehouse.IsKind(err, gatehouse.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !cfg.EnforceSSO {
+		return nil
+	}
+	why := ""
+	ident, err := q.FindIdentityByUser(ctx, g.ID, u.ID)
+	switch {
+	case gatehouse.IsKind(err, gatehouse.NotFound):
+		why = "is not linked to the group's SAML identity provider"
+	case err != nil:
+		return err
+	case ident.State != gatehouse.IdentityActive:
+		why = "has a SAML identity in the group that is not linked yet (" + string(ident.State) + ")"
+	}
+	if why == "" {
+		si, err := q.FindSCIMIdentityForUser(ctx, g.ID, u.ID, false)
+		switch {
+		case gatehouse.IsKind(err, gatehouse.NotFound):
+		case err != nil:
+			return err
+		case si.State == gatehouse.IdentityInactive:
+			why = "has an inactive SCIM identity in the group (the identity provider deprovisioned them)"
+		}
+	}
+	if why == "" {
+		return nil
+	}
+	return gatehouse.Errorf(gatehouse.Invalid,
+		"%s %s, and %s enforces SSO: assign them to the application in the identity provider (SCIM then adds them), or have them sign in through the group's SSO first; or turn off Enforce SSO",
+		u.Username, why, g.Path)
 }

@@ -241,3 +241,65 @@ func TestExplainSignInReadsTheLog(t *testing.T) {
 		}
 	})
 }
+
+// TestSetMemberUnderEnforcedSSO: while a group enforces SSO, only people
+// with a linked SAML identity of the group, and no inactive SCIM identity
+// there, can be added; changing an existing member's role stays possible.
+func TestSetMemberUnderEnforcedSSO(t *testing.T) {
+	backends(t, func(t *testing.T, svc *admin.Service) {
+		ctx := context.Background()
+		g := mustGroup(t, svc)
+		linked := mustUser(t, svc, "linked", "linked@example.com")
+		identities(t, svc.Store, g, linked, "00u1linked")
+		gone := mustUser(t, svc, "gone", "gone@example.com")
+		identities(t, svc.Store, g, gone, "00u1gone")
+		si, err := svc.Store.FindSCIMIdentityForUser(ctx, g.ID, gone.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		si.State = gatehouse.IdentityInactive
+		if err := svc.Store.UpdateSCIMIdentity(ctx, si, 0); err != nil {
+			t.Fatal(err)
+		}
+		mustUser(t, svc, "stranger", "stranger@example.com")
+		mustUser(t, svc, "early", "early@example.com")
+		if _, err := svc.SetMember(ctx, admin.System, g.Path, "early", gatehouse.Developer); err != nil {
+			t.Fatalf("SetMember before SSO is enforced: %v", err)
+		}
+		enforce := func(on bool) {
+			t.Helper()
+			c := &gatehouse.SAMLConfig{GroupID: g.ID, Enabled: true, IdPEntityID: "https://idp.example/md", SSOURL: "https://idp.example/sso",
+				Fingerprints: []string{strings.Repeat("ab", 32)}, EnforceSSO: on, ClockSkew: gatehouse.DefaultClockSkew}
+			if err := svc.Store.PutSAMLConfig(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		enforce(true)
+		for _, tc := range []struct {
+			user string
+			want gatehouse.Kind // 0: added
+			msg  string
+		}{
+			{"linked", 0, ""},
+			{"stranger", gatehouse.Invalid, "is not linked to the group's SAML identity provider"},
+			{"gone", gatehouse.Invalid, "inactive SCIM identity"},
+			{"early", 0, ""}, // a role change of a member
+		} {
+			_, err := svc.SetMember(ctx, admin.System, g.Path, tc.user, gatehouse.Maintainer)
+			if tc.want == 0 {
+				if err != nil {
+					t.Errorf("SetMember(%s) under enforced SSO: %v", tc.user, err)
+				}
+				continue
+			}
+			wantKind(t, "SetMember("+tc.user+")", err, tc.want)
+			if err != nil && (!strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), "enforces SSO")) {
+				t.Errorf("SetMember(%s) = %q, want a message with %q that names the enforcement", tc.user, err, tc.msg)
+			}
+		}
+		enforce(false)
+		if _, err := svc.SetMember(ctx, admin.System, g.Path, "stranger", gatehouse.Guest); err != nil {
+			t.Errorf("SetMember(stranger) with SSO no longer enforced: %v", err)
+		}
+	})
+}
