@@ -49,7 +49,7 @@ func runSAMLConfigure(ctx context.Context, c *cli) error {
 	fingerprint := fs.String("fingerprint", "", "SHA-256 fingerprint (hex, colons allowed) of the IdP's signing certificate, with --sso-url; SHA-1 accepted with a warning")
 	entityID := fs.String("idp-entity-id", "", "the IdP's entity ID (issuer); required with --sso-url")
 	roleName := fs.String("default-role", "", "role of members added by SCIM or SSO: guest, reporter, developer, maintainer or owner (default: unchanged; new groups have guest)")
-	enforce := fs.Bool("enforce-sso", false, "members must sign in through the IdP")
+	enforce := fs.Bool("enforce-sso", false, "only people with a linked SAML identity in the group can be added as members")
 	skew := fs.Duration("clock-skew", gatehouse.DefaultClockSkew, "leeway on the assertions' validity windows, at most 5m")
 	idpInitiated := fs.Bool("allow-idp-initiated", true, "accept sign-ins started from the IdP's dashboard")
 	createUsers := fs.Bool("create-users", false, "let the first SSO of an unknown person create a managed account")
