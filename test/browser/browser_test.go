@@ -743,8 +743,8 @@ func (s *suite) ownerFixesWrongExternUID(t *testing.T) {
 	o.press("Save extern_uid")
 	o.see("ada.lovelace@wrong.example")
 
-	// Ada signs in with the NameID the IdP really sends (typed on the
-	// simulator: its list follows the changed SCIM identity).
+	// Ada signs in with the NameID the IdP knows her by (typed on the
+	// simulator, whose list follows the changed SCIM identity).
 	a := s.newTab(t, false)
 	a.startDemoSSO()
 	a.fill("name_id", nameID)
@@ -753,7 +753,8 @@ func (s *suite) ownerFixesWrongExternUID(t *testing.T) {
 	a.see("No account for this sign-in", nameID, "Reference:")
 
 	o.open(identity)
-	o.see("ada.lovelace@wrong.example")
+	o.see("Cannot sign in through the group's identity provider",
+		`The identity provider last sent NameID "`+nameID+`"`, `the identity's extern_uid is "ada.lovelace@wrong.example"`)
 	o.shot("identity")
 	o.fill("extern-uid", nameID)
 	o.press("Save extern_uid")
