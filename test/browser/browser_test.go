@@ -202,6 +202,9 @@ func (s *suite) startServe(t *testing.T) {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
 		addr := freeAddr(t)
+		if s.shots != "" && attempt == 1 && canListen("127.0.0.1:8080") {
+			addr = "127.0.0.1:8080" // the screenshots show the README's address
+		}
 		stderr := &lockedBuffer{}
 		cmd := exec.Command(s.bin, "serve", "--demo", "--addr", addr, "--db", s.db, "--log-format", "json")
 		cmd.Stderr = stderr
@@ -228,6 +231,15 @@ func (s *suite) startServe(t *testing.T) {
 			t.Fatalf("serve did not start: %v\n%s", err, stderr.String())
 		}
 	}
+}
+
+func canListen(addr string) bool {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
 }
 
 func freeAddr(t *testing.T) string {
@@ -461,6 +473,17 @@ func (b *tab) apiUser() string {
 	return u.Username
 }
 
+// scrollTo scrolls the heading whose text is title to the top of the
+// window, for a screenshot.
+func (b *tab) scrollTo(title string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`[...document.querySelectorAll("h1, h2")].find(h => h.textContent.trim() === %q).scrollIntoView({block: "start"})`, title)
+	b.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](js)(ctx, tg)
+		return err
+	}))
+}
+
 // shot saves the window as docs/screenshots/name.png when
 // GATEHOUSE_SCREENSHOTS=1.
 func (b *tab) shot(name string) {
@@ -569,12 +592,16 @@ func (s *suite) ownerConfiguresSAMLAndSCIM(t *testing.T) {
 	}
 
 	b.press("Generate a SCIM token")
-	b.see("Your new SCIM token. Copy it now", "Revoke")
+	b.see("The group's first SCIM token was generated.", "Your new SCIM token. Copy it now", "Revoke")
 	token := b.value("new-token")
 	if !strings.HasPrefix(token, "gth_scim_") {
 		t.Fatalf("the new SCIM token is %q, want gth_scim_…", token)
 	}
-	b.do(chromedp.ScrollIntoView(chromedp.ID("scim-h")))
+	// The field is tall enough for the underscores of gth_scim_ to show.
+	if !b.eval(`(() => { const s = getComputedStyle(document.getElementById("new-token")); return parseFloat(s.lineHeight) >= 1.3 * parseFloat(s.fontSize) })()`) {
+		t.Errorf("the new token's field has a line height that cuts off underscores")
+	}
+	b.scrollTo("SCIM provisioning")
 	b.shot("scim-token")
 
 	req, err := http.NewRequest(http.MethodGet, s.base+"/api/scim/v2/groups/"+ownerGroup+"/Users", nil)
@@ -597,6 +624,18 @@ func (s *suite) ownerConfiguresSAMLAndSCIM(t *testing.T) {
 	if got := b.text(); strings.Contains(got, token) {
 		t.Errorf("the settings page shows the SCIM token again")
 	}
+}
+
+// eval evaluates a JavaScript condition on the page.
+func (b *tab) eval(js string) bool {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return ok
 }
 
 // focused is the id of the element that has the keyboard focus.
@@ -651,7 +690,6 @@ func (s *suite) provisionedUserSignsIn(t *testing.T) {
 	b.at("/-/demo/idp/sso")
 	b.provisionSamples()
 	b.see("Provisioning sent over SCIM")
-	b.shot("demo-idp")
 
 	b.press("Sign in as ada@demo.example")
 	b.see("Continue to Demo group")
@@ -702,7 +740,9 @@ func (s *suite) deprovisionedUserIsRefused(t *testing.T) {
 	b.startDemoSSO()
 	b.provisionSamples()
 	b.load(chromedp.Click(`//tr[td[normalize-space()="Linus Torvalds"]]//button[normalize-space()="Deprovision"]`))
-	b.see("deprovisioned")
+	b.see("deprovisioned", "Reactivate")
+	b.scrollTo("People of Demo group")
+	b.shot("demo-idp")
 	b.press("Sign in as linus@demo.example")
 	b.press("Continue")
 	page := b.see("Your access was removed", "Reference:", "give it to the group's owner")
