@@ -760,6 +760,10 @@ func (s *suite) deprovisionedUserIsRefused(t *testing.T) {
 	o.signIn(ownerName, ownerPass)
 	o.open("/groups/demo/-/saml/log")
 	o.see("SAML log of Demo group", "deprovisioned", m[1], "signed_in")
+	// The filters sit on one line: the outcome select is not stretched.
+	if !o.eval(`document.getElementById("outcome").offsetWidth < 300`) {
+		t.Errorf("the SAML log's outcome filter spans the page")
+	}
 	o.shot("saml-log")
 	o.fill("ref", m[1])
 	o.press("Open")
