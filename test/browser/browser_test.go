@@ -777,7 +777,8 @@ func (s *suite) ownerFixesWrongExternUID(t *testing.T) {
 	const nameID = "00u1ada7demo"
 	o := s.newTab(t, false)
 	o.signIn(ownerName, ownerPass)
-	o.open("/groups/demo/-/members")
+	o.load(chromedp.Click(`//tr[td[contains(., "(demo)")]]//a[normalize-space()="Members"]`))
+	o.at("/groups/demo/-/members")
 	o.see("Members of Demo group", "linked as "+nameID)
 	o.shot("members")
 	o.load(chromedp.Click(`//a[starts-with(normalize-space(), "ada")]`))
