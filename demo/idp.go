@@ -136,8 +136,8 @@ func (d *Demo) Unsolicited(ctx context.Context, r *http.Request, nameID string) 
 }
 
 // respond makes the assertion for nameID, with the attributes of the demo
-// group's SCIM user of that externalId when there is one, and the signed
-// Response around it.
+// group's SCIM user of that externalId when there is one, else those of
+// the sample person of that NameID, and the signed Response around it.
 func (d *Demo) respond(ctx context.Context, req *crewjam.IdpAuthnRequest, nameID string) (Post, error) {
 	now := d.now()
 	s := &crewjam.Session{
@@ -152,6 +152,18 @@ func (d *Demo) respond(ctx context.Context, req *crewjam.IdpAuthnRequest, nameID
 		s.UserCommonName = strings.TrimSpace(si.GivenName + " " + si.FamilyName)
 	case !gatehouse.IsKind(err, gatehouse.NotFound):
 		return Post{}, err
+	default:
+		// A sample person's NameID that Gatehouse no longer knows, as after
+		// an owner changed their extern_uid: a real IdP still sends its own
+		// attributes of the person, which lets the owner's identity page
+		// tie the refused sign-in to them.
+		for _, p := range Samples {
+			if strings.EqualFold(p.ExternalID, nameID) {
+				s.UserName, s.UserEmail = p.UserName, p.Email
+				s.UserGivenName, s.UserSurname = p.GivenName, p.FamilyName
+				s.UserCommonName = p.GivenName + " " + p.FamilyName
+			}
+		}
 	}
 	if err := (crewjam.DefaultAssertionMaker{}).MakeAssertion(req, s); err != nil {
 		return Post{}, fmt.Errorf("demo: make the assertion: %w", err)

@@ -91,6 +91,26 @@ func TestPersonalAccessTokens(t *testing.T) {
 	})
 }
 
+// An owner reaches the group's pages from the account page; other members
+// get no links there.
+func TestAccountLinksOwnersToGroupPages(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		alice := e.newAlice()
+		storetest.MustPutMember(t, e.s, e.group.ID, alice.ID, gatehouse.Owner)
+		b := e.browser()
+		b.signIn("alice", alicePassword, "/-/account")
+		settings := `<a href="/groups/acme.corp/-/saml">SAML SSO settings</a>`
+		members := `<a href="/groups/acme.corp/-/members">Members</a>`
+		if page := b.get("/-/account"); !strings.Contains(page.body, settings) || !strings.Contains(page.body, members) {
+			t.Errorf("an owner's account page has no links to the group's settings and members\n%s", page.body)
+		}
+		storetest.MustPutMember(t, e.s, e.group.ID, alice.ID, gatehouse.Developer)
+		if page := b.get("/-/account"); strings.Contains(page.body, settings) {
+			t.Errorf("a developer's account page links to the group's settings\n%s", page.body)
+		}
+	})
+}
+
 func TestUnlink(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -273,6 +273,42 @@ func TestDemoEndToEnd(t *testing.T) {
 	})
 }
 
+// An owner set a sample person's extern_uid to a wrong value: the
+// simulator still sends the person's attributes with the NameID it knows
+// them by, as a real IdP does, so the owner's identity page ties the
+// refused sign-in to them and says which NameID came.
+func TestDemoWrongExternUIDExplained(t *testing.T) {
+	demoBackends(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		e := newDemoEnv(t, s, true)
+		e.provision(e.browser())
+		g := e.demo.Group()
+		ada := demo.Samples[0]
+		si, err := s.FindSCIMIdentityByExternUID(ctx, g.ID, ada.ExternalID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root, err := s.FindUserByUsername(ctx, admin.RootUsername)
+		if err != nil {
+			t.Fatal(err)
+		}
+		caller := provision.Caller{Group: g, UserID: root.ID}
+		if err := (&provision.Service{Store: s}).SetUserExternUID(ctx, caller, si.UserID, "ada@wrong.example"); err != nil {
+			t.Fatal(err)
+		}
+
+		b := e.browser()
+		refused := e.posted(b, b.post("/-/demo/idp/initiate", url.Values{"name_id": {ada.ExternalID}}))
+		if refused.status != http.StatusForbidden || !strings.Contains(refused.body, "No account for this sign-in") {
+			t.Fatalf("sign-in with the NameID the IdP knows = %d, want 403 and no account\n%s", refused.status, refused.body)
+		}
+		_, v, err := (&admin.Service{Store: s}).ExplainSignIn(ctx, g, si.UserID)
+		if err != nil || v.Reason != "name_id_mismatch" || !strings.Contains(v.Message, ada.ExternalID) {
+			t.Errorf("ExplainSignIn(ada) = %+v, %v; want name_id_mismatch naming %s", v, err, ada.ExternalID)
+		}
+	})
+}
+
 func TestDemoRefusesBadAuthnRequest(t *testing.T) {
 	demoBackends(t, func(t *testing.T, s store.Store) {
 		e := newDemoEnv(t, s, true)

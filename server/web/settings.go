@@ -391,8 +391,17 @@ func (h *Handler) scimToken(w http.ResponseWriter, r *http.Request) error {
 	var token, msg string
 	switch r.PostFormValue("action") {
 	case "reset":
+		// Only for the message: "Generate" on a group without tokens
+		// replaces nothing, and should not say it did.
+		earlier, lerr := h.SSO.Store.ListSCIMTokens(ctx, g.ID)
+		if lerr != nil {
+			return lerr
+		}
 		token, _, err = h.admin().ResetSCIMTokens(ctx, a, ref)
 		msg = "A new SCIM token replaces every earlier one, which stopped working."
+		if len(earlier) == 0 {
+			msg = "The group's first SCIM token was generated."
+		}
 	case "create":
 		token, _, err = h.admin().CreateSCIMToken(ctx, a, ref)
 		msg = "A second SCIM token was added; the earlier one works until you revoke it."

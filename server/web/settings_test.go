@@ -376,7 +376,10 @@ func TestSettingsSCIMTokens(t *testing.T) {
 		if first == "" {
 			t.Fatalf("Generate shows no token\n%s", res.body)
 		}
-		wantBody(t, "generated", res, "Copy it now", "shown only this once")
+		wantBody(t, "generated", res, "Copy it now", "shown only this once", "The group's first SCIM token was generated.")
+		if strings.Contains(res.body, "replaces every earlier one") {
+			t.Errorf("the first token is said to replace earlier ones\n%s", res.body)
+		}
 		if got := e.scimStatus(first); got != http.StatusOK {
 			t.Errorf("GET Users with the new token = %d, want 200", got)
 		}
@@ -387,10 +390,11 @@ func TestSettingsSCIMTokens(t *testing.T) {
 		wantBody(t, "page with a token", page, "Reset SCIM token", "Add a second token", "Revoke")
 
 		// Reset replaces it.
-		_, second := b.tokenAction(url.Values{"action": {"reset"}}, http.StatusOK)
+		res, second := b.tokenAction(url.Values{"action": {"reset"}}, http.StatusOK)
 		if second == "" || second == first {
 			t.Fatalf("Reset shows token %q after %q", second, first)
 		}
+		wantBody(t, "reset", res, "replaces every earlier one")
 		if a, b := e.scimStatus(first), e.scimStatus(second); a != http.StatusUnauthorized || b != http.StatusOK {
 			t.Errorf("after reset: old token %d, new %d, want 401 and 200", a, b)
 		}
