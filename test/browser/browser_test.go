@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -128,6 +129,34 @@ func startSuite(t *testing.T, chromium string) *suite {
 	return s
 }
 
+// statSources looks at every source file of the module. go test caches a
+// passing result until a file the test looked at changes; the server this
+// test drives is built from all of them, so a change to a page or a
+// handler must run the test again rather than repeat an old "ok".
+func statSources(t *testing.T) {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "testdata" || d.Name() == "docs") {
+			return filepath.SkipDir
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".html", ".js", ".sql", ".json", ".mod", ".sum":
+			_, err = os.Stat(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("look at the module's sources: %v", err)
+	}
+}
+
 // buildGatehouse builds cmd/gatehouse into dir, with the race detector when
 // this test runs with it (so that go test -race reuses its build cache).
 func buildGatehouse(t *testing.T, dir string) string {
@@ -136,6 +165,7 @@ func buildGatehouse(t *testing.T, dir string) string {
 	if p, err := exec.LookPath("go"); err == nil {
 		goTool = p
 	}
+	statSources(t)
 	bin := filepath.Join(dir, "gatehouse")
 	args := []string{"build", "-o", bin}
 	if raceEnabled() {
@@ -580,6 +610,24 @@ func (s *suite) ownerConfiguresSAMLAndSCIM(t *testing.T) {
 		if got := b.value(id); got != want {
 			t.Errorf("settings field %s = %q, want %q", id, got, want)
 		}
+	}
+	// With JavaScript, each value has a Copy button named after its field;
+	// pressing it copies the value (or, where the clipboard is refused,
+	// selects the field for a manual copy).
+	if !b.eval(`document.querySelectorAll("input.copy + button.copy-button").length >= 5 &&
+		document.querySelector("#sp-entity + button.copy-button").getAttribute("aria-label").startsWith("Copy Identifier")`) {
+		t.Errorf("the settings page has no labelled Copy button next to each value")
+	}
+	b.do(chromedp.Click(`//input[@id="sp-acs"]/following-sibling::button[1]`))
+	copied := false
+	for i := 0; i < 20 && !copied; i++ {
+		copied = b.eval(`document.querySelector("#sp-acs + button.copy-button").textContent === "Copied" || document.activeElement.id === "sp-acs"`)
+		if !copied {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if !copied {
+		t.Errorf("pressing Copy next to the ACS URL neither copied it nor selected it")
 	}
 	b.shot("settings")
 
