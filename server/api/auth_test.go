@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,17 +28,23 @@ func TestRefusals(t *testing.T) {
 		expiring := e.token("olga", time.Now().Add(24*time.Hour))
 		e.now = time.Now().Add(48 * time.Hour) // the API's clock: expiring has expired
 
-		g := "/api/v4/groups/acme.corp/"
-		routes := []struct{ method, path string }{
-			{"GET", g + "scim/identities"},
-			{"GET", g + "scim/alice-uid"},
-			{"PATCH", g + "scim/alice-uid"},
-			{"DELETE", g + "scim/alice-uid"},
-			{"GET", g + "saml/identities"},
-			{"GET", g + "saml/alice-uid"},
-			{"PATCH", g + "saml/alice-uid"},
-			{"DELETE", g + "saml/alice-uid"},
-			{"GET", g + "members"},
+		// Every route under /api/v4/groups/, as the server lists them, so
+		// that a route added later is refused here too.
+		type route struct{ method, path string }
+		var routes []route
+		for _, p := range e.srv.Routes() {
+			method, pattern, _ := strings.Cut(p, " ")
+			if !strings.HasPrefix(pattern, "/api/v4/groups/{id}/") {
+				continue
+			}
+			path := strings.NewReplacer("{id}", "acme.corp", "{uid}", "alice-uid").Replace(pattern)
+			if strings.Contains(path, "{") {
+				t.Fatalf("route %s has a parameter this test does not fill", p)
+			}
+			routes = append(routes, route{method, path})
+		}
+		if len(routes) < 9 {
+			t.Fatalf("found %d group routes under /api/v4 (%v); want the 9 identity and member routes at least", len(routes), routes)
 		}
 		unauthorized := `{"message":"401 Unauthorized"}`
 		groupNotFound := `{"message":"404 Group Not Found"}`
