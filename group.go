@@ -15,8 +15,12 @@ type Group struct {
 	Path        string
 	Name        string
 	DefaultRole Role // the role given to members added by SCIM or SSO
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// LinksOnly removes, when group links recompute a member's role, a
+	// member whose role is neither direct nor given by a link, instead of
+	// leaving them at the default role.
+	LinksOnly bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Validate reports the first rule the group breaks.
@@ -145,12 +149,15 @@ const (
 
 // Member is a user's membership in a group.
 type Member struct {
-	GroupID   int64
-	UserID    int64
-	Role      Role
-	State     MemberState
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	GroupID int64
+	UserID  int64
+	Role    Role
+	State   MemberState
+	// RoleSource says where Role comes from; "" is RoleFromDefault, and
+	// the store writes and reads it back as such.
+	RoleSource RoleSource
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Validate reports the first rule the membership breaks.
@@ -160,6 +167,9 @@ func (m *Member) Validate() error {
 	}
 	if !m.Role.Valid() {
 		return Errorf(Invalid, "role %d is not one of guest, reporter, developer, maintainer, owner", m.Role)
+	}
+	if !m.RoleSource.Valid() {
+		return Errorf(Invalid, "role source %q is not default, link or direct", m.RoleSource)
 	}
 	if m.State != MemberActive && m.State != MemberPendingLink {
 		return Errorf(Invalid, "member state %q is not active or pending_link", m.State)
