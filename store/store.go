@@ -86,6 +86,7 @@ type Queries interface {
 	SCIMRequestLogQueries
 	SAMLStateQueries
 	SignInLimitQueries
+	GroupLinkQueries
 }
 
 // UserQueries reads and writes global accounts and their emails.
@@ -119,7 +120,8 @@ type GroupQueries interface {
 	// CreateGroup inserts g and sets g.ID, g.CreatedAt, g.UpdatedAt. Conflict
 	// when the path is taken (case-insensitively).
 	CreateGroup(ctx context.Context, g *gatehouse.Group) error
-	// UpdateGroup writes g's path, name and default role. NotFound, Conflict.
+	// UpdateGroup writes g's path, name, default role and LinksOnly.
+	// NotFound, Conflict.
 	UpdateGroup(ctx context.Context, g *gatehouse.Group) error
 	// FindGroupByID returns the group. NotFound.
 	FindGroupByID(ctx context.Context, id int64) (*gatehouse.Group, error)
@@ -152,6 +154,36 @@ type MemberQueries interface {
 	CountMembersWithRole(ctx context.Context, groupID int64, role gatehouse.Role) (int, error)
 	// ListUserMemberships returns the memberships of a user, in group id order.
 	ListUserMemberships(ctx context.Context, userID int64) ([]*gatehouse.Member, error)
+}
+
+// GroupLinkQueries reads and writes group links (gatehouse.GroupLink) and
+// the IdP groups each user was last seen in. IdP group names are compared by
+// their canonical key.
+type GroupLinkQueries interface {
+	// CreateGroupLink inserts l and sets l.ID and its times. Conflict when
+	// the group links the same IdP group (case-insensitively) already;
+	// NotFound when the group does not exist; Invalid.
+	CreateGroupLink(ctx context.Context, l *gatehouse.GroupLink) error
+	// FindGroupLink returns the group's link with the id. NotFound.
+	FindGroupLink(ctx context.Context, groupID, id int64) (*gatehouse.GroupLink, error)
+	// ListGroupLinks returns the group's links in id order.
+	ListGroupLinks(ctx context.Context, groupID int64) ([]*gatehouse.GroupLink, error)
+	// DeleteGroupLink removes the group's link with the id. NotFound.
+	DeleteGroupLink(ctx context.Context, groupID, id int64) error
+
+	// ReplaceUserIdPGroups replaces the IdP groups of source (such as
+	// gatehouse.IdPGroupSAML) the user was seen in, in the group, with
+	// names; names equal by canonical key count once (the first is kept).
+	// NotFound when the group or user does not exist; Invalid when a name
+	// breaks gatehouse.ValidateIdPGroup.
+	ReplaceUserIdPGroups(ctx context.Context, groupID, userID int64, source string, names []string) error
+	// ListUserIdPGroups returns the user's IdP groups of source in the
+	// group, in canonical key order.
+	ListUserIdPGroups(ctx context.Context, groupID, userID int64, source string) ([]string, error)
+	// ListGroupIdPGroups returns, for every user with IdP groups of source
+	// in the group, those groups in canonical key order: one read for a
+	// recompute of the whole group.
+	ListGroupIdPGroups(ctx context.Context, groupID int64, source string) (map[int64][]string, error)
 }
 
 // IdentityQueries reads and writes SAML identities.

@@ -37,6 +37,7 @@ var uniqueIndexes = []uniqueIndex{
 	{"saml_requests_request_id_key", "saml_requests.group_id, saml_requests.request_id", "SAML request ID %q is already used in this group"},
 	{"saml_assertions_assertion_id_key", "saml_assertions.group_id, saml_assertions.assertion_id", "SAML assertion %q was already used in this group"},
 	{"saml_flows_token_hash_key", "saml_flows.token_hash", "a SAML flow with this hash already exists"},
+	{"group_links_group_key", "group_links.group_id, group_links.idp_group_key", "IdP group %q is already linked in this group"},
 	{"saml_log_reference_id_key", "saml_log.group_id, saml_log.reference_id", "reference id %q is already used in this group's SAML log"},
 }
 

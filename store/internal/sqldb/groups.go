@@ -9,11 +9,11 @@ import (
 	"github.com/gatehouse-sso/gatehouse/store"
 )
 
-const groupCols = `id, path, name, default_role, created_at, updated_at`
+const groupCols = `id, path, name, default_role, links_only, created_at, updated_at`
 
 func scanGroup(s rowScanner) (*gatehouse.Group, error) {
 	var g gatehouse.Group
-	err := s.Scan(&g.ID, &g.Path, &g.Name, &g.DefaultRole, timeCol{&g.CreatedAt}, timeCol{&g.UpdatedAt})
+	err := s.Scan(&g.ID, &g.Path, &g.Name, &g.DefaultRole, &g.LinksOnly, timeCol{&g.CreatedAt}, timeCol{&g.UpdatedAt})
 	return &g, err
 }
 
@@ -25,9 +25,9 @@ func (q *queries) CreateGroup(ctx context.Context, g *gatehouse.Group) error {
 	}
 	now := q.clock()
 	var id int64
-	err := q.w.QueryRowContext(ctx, `INSERT INTO groups (path, path_key, name, default_role, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`,
-		g.Path, canon.Key(g.Path), g.Name, int(g.DefaultRole), q.t(now)).Scan(&id)
+	err := q.w.QueryRowContext(ctx, `INSERT INTO groups (path, path_key, name, default_role, links_only, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
+		g.Path, canon.Key(g.Path), g.Name, int(g.DefaultRole), g.LinksOnly, q.t(now)).Scan(&id)
 	if err != nil {
 		return q.fail(ctx, op, err, groupOnErr(g))
 	}
@@ -42,9 +42,9 @@ func (q *queries) UpdateGroup(ctx context.Context, g *gatehouse.Group) error {
 		return err
 	}
 	now := q.clock()
-	res, err := q.w.ExecContext(ctx, `UPDATE groups SET path = $2, path_key = $3, name = $4, default_role = $5, updated_at = $6
+	res, err := q.w.ExecContext(ctx, `UPDATE groups SET path = $2, path_key = $3, name = $4, default_role = $5, links_only = $6, updated_at = $7
 WHERE id = $1`,
-		g.ID, g.Path, canon.Key(g.Path), g.Name, int(g.DefaultRole), q.t(now))
+		g.ID, g.Path, canon.Key(g.Path), g.Name, int(g.DefaultRole), g.LinksOnly, q.t(now))
 	if err != nil {
 		return q.fail(ctx, op, err, groupOnErr(g))
 	}
@@ -91,15 +91,15 @@ func (q *queries) ListGroups(ctx context.Context, p store.Page) ([]*gatehouse.Gr
 	return list(ctx, q, "ListGroups", listing{cols: groupCols, table: "groups", key: "id"}, p, scanGroup)
 }
 
-const memberCols = `group_id, user_id, role, state, created_at, updated_at`
+const memberCols = `group_id, user_id, role, state, role_source, created_at, updated_at`
 
 func scanMember(s rowScanner) (*gatehouse.Member, error) {
 	var (
 		m     gatehouse.Member
-		state string
+		state, source string
 	)
-	err := s.Scan(&m.GroupID, &m.UserID, &m.Role, &state, timeCol{&m.CreatedAt}, timeCol{&m.UpdatedAt})
-	m.State = gatehouse.MemberState(state)
+	err := s.Scan(&m.GroupID, &m.UserID, &m.Role, &state, &source, timeCol{&m.CreatedAt}, timeCol{&m.UpdatedAt})
+	m.State, m.RoleSource = gatehouse.MemberState(state), gatehouse.RoleSource(source)
 	return &m, err
 }
 
@@ -115,12 +115,13 @@ func (q *queries) PutMember(ctx context.Context, m *gatehouse.Member) error {
 	var b binder
 	insert := q.memberRow(m, now).values(&b, "", nil)
 	err := q.w.QueryRowContext(ctx, insert+`
-ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role, state = excluded.state, updated_at = excluded.updated_at
+ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role, state = excluded.state,
+role_source = excluded.role_source, updated_at = excluded.updated_at
 RETURNING created_at`, b.args...).Scan(timeCol{&created})
 	if err != nil {
 		return q.fail(ctx, op, err, memberOnErr(m))
 	}
-	m.CreatedAt, m.UpdatedAt = created, now
+	m.CreatedAt, m.UpdatedAt, m.RoleSource = created, now, roleSource(m.RoleSource)
 	return nil
 }
 

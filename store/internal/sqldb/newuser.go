@@ -140,7 +140,7 @@ FROM c LEFT JOIN u ON true LEFT JOIN i ON true LEFT JOIN s ON true LEFT JOIN a O
 	id := userIDv.Int64
 	u.ID, u.CreatedAt, u.UpdatedAt = id, now, now
 	i.ID, i.UserID, i.CreatedAt, i.UpdatedAt, i.LastSignIn = identityID.Int64, id, now, now, stored(i.LastSignIn)
-	m.UserID, m.CreatedAt, m.UpdatedAt = id, now, now
+	m.UserID, m.CreatedAt, m.UpdatedAt, m.RoleSource = id, now, now, roleSource(m.RoleSource)
 	s.ID, s.UserID, s.Version, s.CreatedAt, s.UpdatedAt = scimID.Int64, id, 1, now, now
 	e.ID, e.At, e.Detail = auditID.Int64, at, detail
 	return clash, nil

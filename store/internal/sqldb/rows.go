@@ -90,9 +90,17 @@ func (e *env) identityRow(i *gatehouse.Identity, now time.Time) insertRow {
 // memberRow is the members row of m, begun at now.
 func (e *env) memberRow(m *gatehouse.Member, now time.Time) insertRow {
 	return insertRow{table: "members",
-		cols: []string{"group_id", "user_id", "role", "state", "created_at", "updated_at"},
-		vals: []any{m.GroupID, m.UserID, int(m.Role), string(m.State), e.t(now), e.t(now)},
+		cols: []string{"group_id", "user_id", "role", "state", "role_source", "created_at", "updated_at"},
+		vals: []any{m.GroupID, m.UserID, int(m.Role), string(m.State), string(roleSource(m.RoleSource)), e.t(now), e.t(now)},
 	}
+}
+
+// roleSource is s, with "" read as gatehouse.RoleFromDefault.
+func roleSource(s gatehouse.RoleSource) gatehouse.RoleSource {
+	if s == "" {
+		return gatehouse.RoleFromDefault
+	}
+	return s
 }
 
 // scimRow is the scim_identities row of s, created at now, version 1;
