@@ -34,6 +34,9 @@ type Service struct {
 	// samlfetch.NewClient, which dials public addresses only. Only tests
 	// set it, to reach a test server on loopback.
 	MetadataClient *http.Client
+	// SCIMGroups reports users' SCIM groups to group links; nil means no
+	// SCIM groups (until the SCIM groups code sets it).
+	SCIMGroups SCIMGroups
 }
 
 // Actor says who asks for a change; it is recorded in audit events.

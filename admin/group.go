@@ -35,7 +35,8 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, in NewGroup) (*gateh
 		if err := q.CreateGroup(ctx, g); err != nil {
 			return err
 		}
-		m := &gatehouse.Member{GroupID: g.ID, UserID: owner.ID, Role: gatehouse.Owner, State: gatehouse.MemberActive}
+		m := &gatehouse.Member{GroupID: g.ID, UserID: owner.ID, Role: gatehouse.Owner, State: gatehouse.MemberActive,
+			RoleSource: gatehouse.RoleDirect}
 		if err := q.PutMember(ctx, m); err != nil {
 			return err
 		}
@@ -49,7 +50,8 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, in NewGroup) (*gateh
 }
 
 // SetMember adds a user to a group with a role, or changes the role of an
-// existing member. A group never drops to zero owners. Errors: NotFound (group
+// existing member. The role is direct: group links leave it alone until
+// ClearDirectRole. A group never drops to zero owners. Errors: NotFound (group
 // or user), Invalid (role; demoting the last owner).
 func (s *Service) SetMember(ctx context.Context, a Actor, groupRef, userRef string, role gatehouse.Role) (*gatehouse.Member, error) {
 	if !role.Valid() {
@@ -75,7 +77,8 @@ func (s *Service) SetMember(ctx context.Context, a Actor, groupRef, userRef stri
 			if err := checkEnforcedSSO(ctx, q, g, u); err != nil {
 				return err
 			}
-			m = &gatehouse.Member{GroupID: g.ID, UserID: u.ID, Role: role, State: gatehouse.MemberActive}
+			m = &gatehouse.Member{GroupID: g.ID, UserID: u.ID, Role: role, State: gatehouse.MemberActive,
+				RoleSource: gatehouse.RoleDirect}
 		case err != nil:
 			return err
 		default:
@@ -90,7 +93,7 @@ func (s *Service) SetMember(ctx context.Context, a Actor, groupRef, userRef stri
 				}
 			}
 			m = old
-			m.Role = role
+			m.Role, m.RoleSource = role, gatehouse.RoleDirect
 		}
 		if err := q.PutMember(ctx, m); err != nil {
 			return err
