@@ -95,7 +95,7 @@ const memberCols = `group_id, user_id, role, state, role_source, created_at, upd
 
 func scanMember(s rowScanner) (*gatehouse.Member, error) {
 	var (
-		m     gatehouse.Member
+		m             gatehouse.Member
 		state, source string
 	)
 	err := s.Scan(&m.GroupID, &m.UserID, &m.Role, &state, &source, timeCol{&m.CreatedAt}, timeCol{&m.UpdatedAt})
