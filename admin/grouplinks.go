@@ -324,7 +324,9 @@ func SAMLGroups(attrs map[string][]string) ([]string, bool) {
 	return out, found
 }
 
-func (s *Service) roles() Roles { return Roles{SCIMGroups: s.SCIMGroups, Now: s.Now} }
+// Roles is the role recompute of s's store, for other use cases (sign-in)
+// to call inside their transactions.
+func (s *Service) Roles() Roles { return Roles{SCIMGroups: s.SCIMGroups, Now: s.Now} }
 
 // AddGroupLink links the IdP group name to role in the group and
 // recomputes every member's role at once, in the same transaction. Errors:
@@ -348,7 +350,7 @@ func (s *Service) AddGroupLink(ctx context.Context, a Actor, groupRef, idpGroup 
 			map[string]any{"idp_group": l.IdPGroup, "role": l.Role.String()}); err != nil {
 			return err
 		}
-		changes, err = s.roles().Group(ctx, q, g, a, Cause{Kind: "link_added", Link: l})
+		changes, err = s.Roles().Group(ctx, q, g, a, Cause{Kind: "link_added", Link: l})
 		return err
 	})
 	if err != nil {
@@ -390,7 +392,7 @@ func (s *Service) RemoveGroupLink(ctx context.Context, a Actor, groupRef string,
 			map[string]any{"idp_group": l.IdPGroup, "role": l.Role.String()}); err != nil {
 			return err
 		}
-		changes, err = s.roles().Group(ctx, q, g, a, Cause{Kind: "link_removed", Link: l})
+		changes, err = s.Roles().Group(ctx, q, g, a, Cause{Kind: "link_removed", Link: l})
 		return err
 	})
 	return changes, err
@@ -419,7 +421,7 @@ func (s *Service) SetLinksOnly(ctx context.Context, a Actor, groupRef string, on
 		if err := s.audit(ctx, q, a, g.ID, "group_links_only_set", "group", g.ID, map[string]any{"links_only": on}); err != nil {
 			return err
 		}
-		changes, err = s.roles().Group(ctx, q, g, a, Cause{Kind: "links_only_changed"})
+		changes, err = s.Roles().Group(ctx, q, g, a, Cause{Kind: "links_only_changed"})
 		return err
 	})
 	return changes, err
@@ -453,7 +455,7 @@ func (s *Service) ClearDirectRole(ctx context.Context, a Actor, groupRef, userRe
 				return err
 			}
 		}
-		if _, err := s.roles().Member(ctx, q, g, u.ID, a, Cause{Kind: "direct_role_cleared"}); err != nil {
+		if _, err := s.Roles().Member(ctx, q, g, u.ID, a, Cause{Kind: "direct_role_cleared"}); err != nil {
 			return err
 		}
 		m, err = q.FindMember(ctx, g.ID, u.ID)

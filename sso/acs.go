@@ -101,6 +101,13 @@ const (
 type flowDetail struct {
 	Email string `json:"email,omitempty"`
 	Name  string `json:"name,omitempty"`
+	// SAMLGroups says the assertion carried a groups attribute; Groups
+	// are its values, for the group links (see withGroups).
+	SAMLGroups bool     `json:"saml_groups,omitempty"`
+	Groups     []string `json:"groups,omitempty"`
+	// Reference is the sign-in's SAML log reference, the cause of a role
+	// change in the audit trail.
+	Reference string `json:"reference,omitempty"`
 }
 
 // ACS handles a SAMLResponse posted to the group's assertion consumer
@@ -230,6 +237,9 @@ func (s *Service) acs(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SA
 		// The NameID belongs to someone who must sign in with their
 		// password first, then come back to link.
 		return Accepted{Outcome: OutcomePasswordFirst, Location: passwordFirst(g)}, nil, nil
+	}
+	if err := s.withGroups(ctx, g, a, flow, entry.ReferenceID); err != nil {
+		return Accepted{}, nil, err
 	}
 	if req != nil {
 		flow.RequestID, flow.BrowserHash, flow.RelayState = req.ID, req.BrowserHash, req.RelayState

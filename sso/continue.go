@@ -97,6 +97,12 @@ func (s *Service) Continue(ctx context.Context, g *gatehouse.Group, token string
 		if fail, err := s.allowed(ctx, g, u); fail != nil || err != nil {
 			return Result{}, errOr(fail, err)
 		}
+		if hasGroups(f) {
+			err := s.Store.InTx(ctx, func(q store.Queries) error { return s.signInGroups(ctx, q, g, u.ID, f) })
+			if err != nil {
+				return Result{}, err
+			}
+		}
 		return s.finish(ctx, g, u, f, b)
 	case gatehouse.SAMLFlowCreate:
 		u, err := s.createAccount(ctx, g, f)
@@ -195,6 +201,9 @@ func (s *Service) ConfirmLink(ctx context.Context, g *gatehouse.Group, token str
 		if err != nil {
 			return err
 		}
+		if err := s.signInGroups(ctx, q, g, u.ID, f); err != nil {
+			return err
+		}
 		return q.CreateAuditEvent(ctx, &gatehouse.AuditEvent{GroupID: g.ID, ActorKind: gatehouse.ActorUser, ActorID: u.ID,
 			Action: "saml_identity_linked", TargetKind: "user", TargetID: fmt.Sprint(u.ID),
 			Detail: mustJSON(map[string]any{"extern_uid": f.ExternUID})})
@@ -252,6 +261,9 @@ func (s *Service) createAccount(ctx context.Context, g *gatehouse.Group, f *gate
 			return err
 		}
 		if err := q.PutMember(ctx, &gatehouse.Member{GroupID: g.ID, UserID: u.ID, Role: defaultRole(g), State: gatehouse.MemberActive}); err != nil {
+			return err
+		}
+		if err := s.signInGroups(ctx, q, g, u.ID, f); err != nil {
 			return err
 		}
 		return q.CreateAuditEvent(ctx, &gatehouse.AuditEvent{GroupID: g.ID, ActorKind: gatehouse.ActorSystem,
