@@ -78,7 +78,7 @@ func runMemberSet(ctx context.Context, c *cli) error {
 	db := dbFlag(fs)
 	group := fs.String("group", "", "group path or id")
 	user := fs.String("user", "", "username or id")
-	roleName := fs.String("role", "", "guest, reporter, developer, maintainer or owner")
+	roleName := fs.String("role", "", "guest, reporter, developer, maintainer or owner; auto hands the role back to the group links")
 	asJSON := fs.Bool("json", false, "print the membership as JSON")
 	if err := c.parse(fs); err != nil {
 		return err
@@ -86,19 +86,34 @@ func runMemberSet(ctx context.Context, c *cli) error {
 	if err := require(fs, "group", "user", "role"); err != nil {
 		return err
 	}
-	role, err := gatehouse.ParseRole(*roleName)
-	if err != nil {
-		return usagef("%s", gatehouse.ErrorMessage(err))
+	auto := strings.EqualFold(strings.TrimSpace(*roleName), "auto")
+	var role gatehouse.Role
+	if !auto {
+		var err error
+		if role, err = gatehouse.ParseRole(*roleName); err != nil {
+			return usagef("%s (or auto)", gatehouse.ErrorMessage(err))
+		}
 	}
 	return c.withStore(ctx, *db, func(s store.Store) error {
 		svc := &admin.Service{Store: s}
-		m, err := svc.SetMember(ctx, admin.System, *group, *user, role)
+		var m *gatehouse.Member
+		var err error
+		if auto {
+			m, err = svc.ClearDirectRole(ctx, admin.System, *group, *user)
+		} else {
+			m, err = svc.SetMember(ctx, admin.System, *group, *user, role)
+		}
 		if err != nil {
 			return err
+		}
+		if m == nil {
+			fmt.Fprintf(c.stderr, "%s has no link in %s, which is links only: removed\n", *user, *group)
+			return nil
 		}
 		if *asJSON {
 			return c.printResult(true, "", map[string]any{
 				"group_id": m.GroupID, "user_id": m.UserID, "role": m.Role.String(), "access_level": int(m.Role),
+				"role_source": string(m.RoleSource),
 			})
 		}
 		fmt.Fprintf(c.stderr, "%s is now %s of %s\n", *user, m.Role, *group)
