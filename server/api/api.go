@@ -1,6 +1,7 @@
 // Package api serves the admin API under /api/v4 in GitLab's shapes: a
 // group owner reads, re-keys and removes the group's SCIM and SAML
-// identities and lists its members, with a personal access token. Its
+// identities, lists its members and maps IdP groups to roles (SAML group
+// links), with a personal access token. Its
 // OpenAPI 3.1 document is served at GET /api/v4/openapi.json. (GET
 // /api/v4/user, which also answers for a browser session, is package
 // web's.)
@@ -74,6 +75,10 @@ func (h *Handler) routes() []route {
 		{"PATCH " + g + "saml/{uid}", h.patchSAML},
 		{"DELETE " + g + "saml/{uid}", h.deleteSAML},
 		{"GET " + g + "members", h.listMembers},
+		{"GET " + g + "saml_group_links", h.listLinks},
+		{"POST " + g + "saml_group_links", h.addLink},
+		{"GET " + g + "saml_group_links/{name}", h.getLink},
+		{"DELETE " + g + "saml_group_links/{name}", h.deleteLink},
 		{"GET /api/v4/openapi.json", h.openAPI},
 	}
 }

@@ -37,7 +37,7 @@ func TestRefusals(t *testing.T) {
 			if !strings.HasPrefix(pattern, "/api/v4/groups/{id}/") {
 				continue
 			}
-			path := strings.NewReplacer("{id}", "acme.corp", "{uid}", "alice-uid").Replace(pattern)
+			path := strings.NewReplacer("{id}", "acme.corp", "{uid}", "alice-uid", "{name}", "Engineering").Replace(pattern)
 			if strings.Contains(path, "{") {
 				t.Fatalf("route %s has a parameter this test does not fill", p)
 			}

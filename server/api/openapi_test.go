@@ -65,7 +65,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 		// Each documented operation is routed: the mux answers neither its
 		// own 404 (text/plain) nor 405.
-		values := map[string]string{"id": "acme.corp", "uid": "alice-uid"}
+		values := map[string]string{"id": "acme.corp", "uid": "alice-uid", "name": "Engineering"}
 		param := regexp.MustCompile(`\{([^}]+)\}`)
 		for _, op := range documented {
 			method, path, _ := strings.Cut(op, " ")
