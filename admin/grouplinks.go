@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"strconv"
 	"time"
@@ -332,31 +333,60 @@ func (s *Service) Roles() Roles { return Roles{SCIMGroups: s.SCIMGroups, Now: s.
 // recomputes every member's role at once, in the same transaction. Errors:
 // NotFound (group), Invalid (name, role), Conflict (already linked).
 func (s *Service) AddGroupLink(ctx context.Context, a Actor, groupRef, idpGroup string, role gatehouse.Role) (*gatehouse.GroupLink, []RoleChange, error) {
-	l := &gatehouse.GroupLink{IdPGroup: idpGroup, Role: role}
-	var changes []RoleChange
+	var (
+		l       *gatehouse.GroupLink
+		changes []RoleChange
+	)
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
-		g, err := FindGroup(ctx, q, groupRef)
-		if err != nil {
-			return err
-		}
-		if err := q.LockGroup(ctx, g.ID); err != nil {
-			return err
-		}
-		l.GroupID = g.ID
-		if err := q.CreateGroupLink(ctx, l); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, q, a, g.ID, "group_link_added", "group_link", l.ID,
-			map[string]any{"idp_group": l.IdPGroup, "role": l.Role.String()}); err != nil {
-			return err
-		}
-		changes, err = s.Roles().Group(ctx, q, g, a, Cause{Kind: "link_added", Link: l})
+		var err error
+		l, changes, err = s.addLink(ctx, q, a, groupRef, idpGroup, role)
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return l, changes, nil
+}
+
+// errPreview rolls back a preview's transaction.
+var errPreview = errors.New("preview only")
+
+// PreviewGroupLink returns the role changes AddGroupLink would make, and
+// makes none: it adds the link and recomputes in a transaction that it
+// then rolls back. Errors as AddGroupLink's.
+func (s *Service) PreviewGroupLink(ctx context.Context, groupRef, idpGroup string, role gatehouse.Role) ([]RoleChange, error) {
+	var changes []RoleChange
+	err := s.Store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		if _, changes, err = s.addLink(ctx, q, System, groupRef, idpGroup, role); err != nil {
+			return err
+		}
+		return errPreview
+	})
+	if errors.Is(err, errPreview) {
+		return changes, nil
+	}
+	return nil, err
+}
+
+func (s *Service) addLink(ctx context.Context, q store.Queries, a Actor, groupRef, idpGroup string, role gatehouse.Role) (*gatehouse.GroupLink, []RoleChange, error) {
+	g, err := FindGroup(ctx, q, groupRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := q.LockGroup(ctx, g.ID); err != nil {
+		return nil, nil, err
+	}
+	l := &gatehouse.GroupLink{GroupID: g.ID, IdPGroup: idpGroup, Role: role}
+	if err := q.CreateGroupLink(ctx, l); err != nil {
+		return nil, nil, err
+	}
+	if err := s.audit(ctx, q, a, g.ID, "group_link_added", "group_link", l.ID,
+		map[string]any{"idp_group": l.IdPGroup, "role": l.Role.String()}); err != nil {
+		return nil, nil, err
+	}
+	changes, err := s.Roles().Group(ctx, q, g, a, Cause{Kind: "link_added", Link: l})
+	return l, changes, err
 }
 
 // ListGroupLinks returns the group's links in id order. NotFound (group).

@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +100,74 @@ func TestSignInGroupLinks(t *testing.T) {
 		want := "saml_sign_in:developer saml_sign_in:guest saml_sign_in:developer"
 		if got := strings.Join(causes, " "); got != want {
 			t.Errorf("role changes = %q, want %q", got, want)
+		}
+	})
+}
+
+// TestSettingsGroupLinks previews, saves and removes a link on the
+// settings page, and checks that only saving changes roles.
+func TestSettingsGroupLinks(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		people(t, e)
+		si := e.provision("00u1alice", "alice@example.com", "alice@example.com")
+		alice, err := e.s.FindUserByID(ctx, si.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.ReplaceUserIdPGroups(ctx, e.group.ID, alice.ID, gatehouse.IdPGroupSAML, []string{"Engineering"}); err != nil {
+			t.Fatal(err)
+		}
+		b := e.signIn("olga")
+		wantBody(t, "page", b.get(settingsPage), "Group links", "The group has no links.")
+		post := func(form url.Values, status int) response {
+			t.Helper()
+			res := b.post(settingsPage+"/group_links", form)
+			if res.status != status {
+				t.Fatalf("POST group_links %v = %d, want %d\n%s", form, res.status, status, res.body)
+			}
+			return res
+		}
+
+		res := post(url.Values{"action": {"preview"}, "idp_group": {"engineering"}, "role": {"developer"}}, http.StatusOK)
+		wantBody(t, "preview", res, "Members whose role would change", alice.Username, "Nothing is saved yet")
+		if ls, _ := e.s.ListGroupLinks(ctx, e.group.ID); len(ls) != 0 {
+			t.Errorf("preview saved links %v", ls)
+		}
+		if got := e.roleOf(alice.ID); got != gatehouse.Guest {
+			t.Errorf("role after preview = %v, want guest", got)
+		}
+
+		res = post(url.Values{"action": {"add"}, "idp_group": {"engineering"}, "role": {"developer"}}, http.StatusOK)
+		wantBody(t, "saved", res, "is linked to developer; 1 member roles changed", "Remove")
+		if got := e.roleOf(alice.ID); got != gatehouse.Developer {
+			t.Errorf("role after save = %v, want developer", got)
+		}
+		res = post(url.Values{"action": {"add"}, "idp_group": {"ENGINEERING"}, "role": {"owner"}}, http.StatusConflict)
+		wantBody(t, "twice", res, "already linked")
+		post(url.Values{"action": {"preview"}, "idp_group": {"x"}, "role": {"boss"}}, http.StatusBadRequest)
+
+		ls, err := e.s.ListGroupLinks(ctx, e.group.ID)
+		if err != nil || len(ls) != 1 {
+			t.Fatalf("ListGroupLinks = %v, %v", ls, err)
+		}
+		post(url.Values{"action": {"remove"}, "id": {itoa(ls[0].ID)}}, http.StatusOK)
+		if got := e.roleOf(alice.ID); got != gatehouse.Guest {
+			t.Errorf("role after remove = %v, want guest", got)
+		}
+
+		// Nobody but the owner may.
+		for _, who := range []struct {
+			login  string
+			status int
+		}{{"mia", http.StatusForbidden}, {"sam", http.StatusNotFound}} {
+			res := e.signIn(who.login).post(settingsPage+"/group_links", url.Values{"action": {"add"}, "idp_group": {"x"}, "role": {"owner"}})
+			if res.status != who.status {
+				t.Errorf("POST group_links as %s = %d, want %d", who.login, res.status, who.status)
+			}
+		}
+		if ls, _ := e.s.ListGroupLinks(ctx, e.group.ID); len(ls) != 0 {
+			t.Errorf("refused POSTs saved links %v", ls)
 		}
 	})
 }

@@ -20,7 +20,8 @@ import (
 // The group owner's SAML SSO settings page, /groups/{group}/-/saml
 // (interfaces.md "Web pages"): the SP values to copy into the IdP, the IdP
 // form (the use case of `gatehouse saml configure`), the trusted
-// certificates, "Verify SAML configuration", and the group's SCIM tokens.
+// certificates, "Verify SAML configuration", the group's SCIM tokens, and
+// its group links (grouplinks.go).
 // Every GET and POST asks admin.AuthorizeOwner; every POST is checked
 // against cross-origin requests first.
 
@@ -86,6 +87,8 @@ type settingsData struct {
 	MaxTokens int
 	// NewToken is a token just created: shown once, on this response only.
 	NewToken string
+
+	linksData
 }
 
 // settingsPages are the templates of the settings page and of its test.
@@ -98,6 +101,7 @@ func (h *Handler) registerSettings(srv *server.Server, opt server.HandleOption) 
 	srv.HandleFunc("POST "+page, h.configure, opt)
 	srv.HandleFunc("POST "+page+"/scim_token", h.scimToken, opt)
 	srv.HandleFunc("POST "+page+"/verify", h.verifyStart, opt)
+	srv.HandleFunc("POST "+page+"/group_links", h.groupLinks, opt)
 }
 
 // settingsPath is the settings page of g.
@@ -157,6 +161,10 @@ func (h *Handler) settingsPage(r *http.Request, g *gatehouse.Group) (*settingsDa
 	if d.Tokens, err = h.SSO.Store.ListSCIMTokens(ctx, g.ID); err != nil {
 		return nil, err
 	}
+	if d.Links, err = h.SSO.Store.ListGroupLinks(ctx, g.ID); err != nil {
+		return nil, err
+	}
+	d.LinkForm.Role = gatehouse.Developer.String()
 	return d, nil
 }
 

@@ -168,6 +168,7 @@ func TestSettingsAccess(t *testing.T) {
 			{settingsPage + "/scim_token", url.Values{"action": {"reset"}}},
 			{settingsPage + "/scim_token", url.Values{"action": {"revoke"}, "id": {itoa(tokens[0].ID)}}},
 			{settingsPage + "/verify", url.Values{}},
+			{settingsPage + "/group_links", url.Values{"action": {"add"}, "idp_group": {"x"}, "role": {"owner"}}},
 		}
 		for _, who := range []struct {
 			login  string
@@ -450,6 +451,7 @@ func TestSettingsCrossOrigin(t *testing.T) {
 			{settingsPage, url.Values{"mode": {"fingerprint"}, "sso_url": {entra.SSOURL}, "idp_entity_id": {entra.EntityID}, "fingerprint": {saml.Fingerprint(entra.Keys.Cert, false)}}},
 			{settingsPage + "/scim_token", url.Values{"action": {"reset"}}},
 			{settingsPage + "/verify", url.Values{}},
+			{settingsPage + "/group_links", url.Values{"action": {"add"}, "idp_group": {"x"}, "role": {"owner"}}},
 		} {
 			for _, h := range [][]string{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "https://evil.example"}} {
 				res := b.do("POST", p.path, p.form, true, h...)

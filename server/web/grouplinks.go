@@ -1,0 +1,140 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/server"
+)
+
+// The "Group links" section of the settings page: the group's links from
+// IdP groups to roles, a form that previews the members' role changes of a
+// new link before it is saved, and the links-only switch. The rules are
+// package admin's (AddGroupLink, PreviewGroupLink, RemoveGroupLink,
+// SetLinksOnly).
+
+// maxPreviewRows bounds the preview's table; the rest is counted.
+const maxPreviewRows = 100
+
+// linkForm is what the owner typed in the group links form.
+type linkForm struct {
+	IdPGroup string
+	Role     string
+}
+
+// previewRow is one member whose role a new link would change.
+type previewRow struct {
+	Username string
+	From, To string
+}
+
+// linksData is the section's part of settingsData.
+type linksData struct {
+	Links     []*gatehouse.GroupLink
+	LinkForm  linkForm
+	LinkMsg   string
+	LinkError string
+	// Previewed is set when Preview lists what the typed link would do.
+	Previewed   bool
+	Preview     []previewRow
+	PreviewMore int // changes beyond the rows shown
+}
+
+// groupLinks handles the section's forms: action preview, add, remove,
+// links_only.
+func (h *Handler) groupLinks(w http.ResponseWriter, r *http.Request) error {
+	if err := h.checkOrigin(r); err != nil {
+		return err
+	}
+	g, u, err := h.settingsOwner(w, r)
+	if err != nil {
+		return err
+	}
+	ctx, a, ref := r.Context(), actor(r, u), strconv.FormatInt(g.ID, 10)
+	form := linkForm{IdPGroup: strings.TrimSpace(r.PostFormValue("idp_group")), Role: r.PostFormValue("role")}
+	var (
+		msg       string
+		previewed bool
+		rows      []previewRow
+		more      int
+	)
+	switch r.PostFormValue("action") {
+	case "preview", "add":
+		role, perr := gatehouse.ParseRole(form.Role)
+		if perr != nil {
+			err = perr
+			break
+		}
+		if r.PostFormValue("action") == "preview" {
+			changes, perr := h.admin().PreviewGroupLink(ctx, ref, form.IdPGroup, role)
+			if err = perr; err != nil {
+				break
+			}
+			previewed = true
+			for i, c := range changes {
+				if i >= maxPreviewRows {
+					more = len(changes) - maxPreviewRows
+					break
+				}
+				name := strconv.FormatInt(c.UserID, 10)
+				if pu, err := h.SSO.Store.FindUserByID(ctx, c.UserID); err == nil {
+					name = pu.Username
+				}
+				rows = append(rows, previewRow{Username: name, From: c.Previous.String(), To: c.Role.String()})
+			}
+			msg = "Nothing is saved yet. Save the link to apply these changes."
+			if len(changes) == 0 {
+				msg = "No member's role would change now. Save the link to apply it to members who join the IdP group later."
+			}
+			break
+		}
+		l, changes, aerr := h.admin().AddGroupLink(ctx, a, ref, form.IdPGroup, role)
+		if err = aerr; err == nil {
+			msg = "The IdP group \u201c" + l.IdPGroup + "\u201d is linked to " + l.Role.String() + "; " + strconv.Itoa(len(changes)) + " member roles changed."
+			form = linkForm{}
+		}
+	case "remove":
+		id, perr := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
+		if perr != nil {
+			return gatehouse.Errorf(gatehouse.Invalid, "no group link was named to remove")
+		}
+		changes, rerr := h.admin().RemoveGroupLink(ctx, a, ref, id)
+		if err = rerr; err == nil {
+			msg = "The link was removed; " + strconv.Itoa(len(changes)) + " member roles changed."
+		}
+	case "links_only":
+		on := r.PostFormValue("links_only") == "1"
+		changes, serr := h.admin().SetLinksOnly(ctx, a, ref, on)
+		if err = serr; err == nil {
+			msg = "Members with neither a link nor a direct role keep the default role."
+			if on {
+				msg = "Members with neither a link nor a direct role are removed."
+			}
+			msg += " " + strconv.Itoa(len(changes)) + " members changed."
+		}
+	default:
+		return gatehouse.Errorf(gatehouse.Invalid, "unknown group link action")
+	}
+	status := http.StatusOK
+	if err != nil {
+		if status = server.ErrorStatus(err); status >= http.StatusInternalServerError {
+			return err
+		}
+	}
+	// Read the group again: links only may have changed.
+	g, gerr := h.SSO.Store.FindGroupByID(ctx, g.ID)
+	if gerr != nil {
+		return gerr
+	}
+	d, perr := h.settingsPage(r, g)
+	if perr != nil {
+		return perr
+	}
+	d.LinkForm, d.LinkMsg, d.Previewed, d.Preview, d.PreviewMore = form, msg, previewed, rows, more
+	if err != nil {
+		d.LinkError = server.ErrorMessage(err)
+	}
+	return renderSettings(w, status, u, d)
+}
