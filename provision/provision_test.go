@@ -240,8 +240,8 @@ func TestDeprovisionAndReprovision(t *testing.T) {
 		if back.SCIMID != si.SCIMID || back.State != gatehouse.IdentityActive {
 			t.Errorf("POST after deprovision = %s %s, want the same id %s, active", back.SCIMID, back.State, si.SCIMID)
 		}
-		if m := e.member(si.UserID); m == nil || m.Role != gatehouse.Maintainer {
-			t.Errorf("membership after re-adding = %+v, want maintainer restored", m)
+		if m := e.member(si.UserID); m == nil || m.Role != gatehouse.Maintainer || m.RoleSource != gatehouse.RoleDirect {
+			t.Errorf("membership after re-adding = %+v, want maintainer restored, direct (group links leave it)", m)
 		}
 	})
 }
@@ -269,8 +269,8 @@ func TestDeleteThenPostAgain(t *testing.T) {
 		if back.SCIMID == si.SCIMID || back.UserID != si.UserID {
 			t.Errorf("POST after DELETE = id %s user %d, want a new id on the same account %d", back.SCIMID, back.UserID, si.UserID)
 		}
-		if m := e.member(si.UserID); m == nil || m.Role != gatehouse.Developer {
-			t.Errorf("membership = %+v, want developer restored", m)
+		if m := e.member(si.UserID); m == nil || m.Role != gatehouse.Developer || m.RoleSource != gatehouse.RoleDirect {
+			t.Errorf("membership = %+v, want developer restored, direct", m)
 		}
 	})
 }

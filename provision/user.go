@@ -321,7 +321,9 @@ func (s *Service) linkState(ctx context.Context, q store.Queries, g *gatehouse.G
 }
 
 // grant gives the user a membership: an existing one is kept as it is, a
-// new one gets the role, pending while the identity is.
+// new one gets the role, pending while the identity is. A role other than
+// the group's default is one restored from before (decisions 9 and 29),
+// which someone gave: it is kept as direct, so group links do not lower it.
 func (s *Service) grant(ctx context.Context, q store.Queries, g *gatehouse.Group, userID int64, role gatehouse.Role, state gatehouse.IdentityState) error {
 	m, err := q.FindMember(ctx, g.ID, userID)
 	if err == nil {
@@ -341,7 +343,11 @@ func (s *Service) grant(ctx context.Context, q store.Queries, g *gatehouse.Group
 	if !role.Valid() {
 		role = gatehouse.Guest
 	}
-	return q.PutMember(ctx, &gatehouse.Member{GroupID: g.ID, UserID: userID, Role: role, State: ms})
+	source := gatehouse.RoleFromDefault
+	if role != g.DefaultRole {
+		source = gatehouse.RoleDirect
+	}
+	return q.PutMember(ctx, &gatehouse.Member{GroupID: g.ID, UserID: userID, Role: role, State: ms, RoleSource: source})
 }
 
 // setAttributes copies what the IdP sent onto the identity.
