@@ -109,6 +109,10 @@ func TestOpenUpgrade(t *testing.T) {
 	sqldbtest.OpenUpgrade(t, database(t))
 }
 
+func TestOpenUpgradeRoleSource(t *testing.T) {
+	sqldbtest.OpenUpgradeRoleSource(t, database(t))
+}
+
 func TestStats(t *testing.T) {
 	s := pgstoretest.Open(t)
 	if got := s.Stats(); len(got) != 1 {

@@ -58,6 +58,10 @@ func TestOpenUpgrade(t *testing.T) {
 	sqldbtest.OpenUpgrade(t, database(t))
 }
 
+func TestOpenUpgradeRoleSource(t *testing.T) {
+	sqldbtest.OpenUpgradeRoleSource(t, database(t))
+}
+
 // database returns a new database file for sqldbtest's checks of Open.
 func database(t *testing.T) sqldbtest.Database {
 	path := sqlitestoretest.Path(t)

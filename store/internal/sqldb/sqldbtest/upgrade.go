@@ -157,3 +157,49 @@ func formattedDoc(name string) json.RawMessage {
 	doc, _ := json.Marshal(map[string]any{"name": map[string]any{"formatted": name, "givenName": "G"}})
 	return doc
 }
+
+// OpenUpgradeRoleSource takes d's schema back to before group links
+// (version 8), writes memberships there as the previous release would, and
+// opens d again: migration 00010 must mark a member whose role differs
+// from the group's default role as direct (someone gave it), and every
+// other member as holding the default role.
+func OpenUpgradeRoleSource(t *testing.T, d Database) {
+	t.Helper()
+	ctx := t.Context()
+	s, err := d.Open(ctx, nil)
+	if err != nil {
+		t.Fatalf("Open = %v", err)
+	}
+	g := storetest.MustCreateGroup(t, s, "acme")
+	dev := storetest.MustCreateGroup(t, s, "devs")
+	dev.DefaultRole = gatehouse.Developer
+	must(t, "UpdateGroup(devs)", s.UpdateGroup(ctx, dev))
+	alice := storetest.MustCreateUser(t, s, "alice")
+	bob := storetest.MustCreateUser(t, s, "bob")
+	s.Close()
+
+	d.migrateDownTo(t, 8)
+	for _, m := range []struct {
+		group, user int64
+		role        gatehouse.Role
+	}{{g.ID, alice.ID, gatehouse.Owner}, {g.ID, bob.ID, gatehouse.Guest}, {dev.ID, alice.ID, gatehouse.Developer}, {dev.ID, bob.ID, gatehouse.Guest}} {
+		d.Exec(t, `INSERT INTO members (group_id, user_id, role, state, created_at, updated_at)
+SELECT $1, $2, $3, 'active', created_at, updated_at FROM groups WHERE id = $1`, m.group, m.user, int(m.role))
+	}
+
+	s, err = d.Open(ctx, nil)
+	if err != nil {
+		t.Fatalf("Open after the downgrade = %v", err)
+	}
+	defer s.Close()
+	for _, w := range []struct {
+		group, user int64
+		want        gatehouse.RoleSource
+	}{{g.ID, alice.ID, gatehouse.RoleDirect}, {g.ID, bob.ID, gatehouse.RoleFromDefault},
+		{dev.ID, alice.ID, gatehouse.RoleFromDefault}, {dev.ID, bob.ID, gatehouse.RoleDirect}} {
+		m, err := s.FindMember(ctx, w.group, w.user)
+		if err != nil || m.RoleSource != w.want {
+			t.Errorf("FindMember(%d, %d) after migration 00010 = %+v, %v; want role source %q", w.group, w.user, m, err, w.want)
+		}
+	}
+}
