@@ -135,8 +135,9 @@ func (r Roles) Member(ctx context.Context, q store.Queries, g *gatehouse.Group, 
 }
 
 // Group recomputes the role of every member of g, as Member does, reading
-// the links and the IdP groups once: the cost is one pass over the
-// members plus one write per change.
+// the links and the IdP groups once and writing each page's changes in a
+// few statements (store.SetMemberRoles): the cost is one pass over the
+// members plus the changes.
 func (r Roles) Group(ctx context.Context, q store.Queries, g *gatehouse.Group, a Actor, c Cause) ([]RoleChange, error) {
 	ls, err := r.links(ctx, q, g.ID)
 	if err != nil {
@@ -160,15 +161,33 @@ func (r Roles) Group(ctx context.Context, q store.Queries, g *gatehouse.Group, a
 		if err != nil {
 			return nil, err
 		}
+		var (
+			roles  []store.MemberRole
+			events []*gatehouse.AuditEvent
+		)
 		for _, m := range ms {
 			names := append(saml[m.UserID][:len(saml[m.UserID]):len(saml[m.UserID])], scim[m.UserID]...)
-			ch, err := r.apply(ctx, q, g, m, ls, names, &owners, a, c)
+			d, err := r.decide(ctx, q, g, m, ls, names, &owners, a, c)
 			if err != nil {
 				return nil, err
 			}
-			if ch != nil {
-				out = append(out, *ch)
+			switch {
+			case d.remove:
+				if err := q.DeleteMember(ctx, g.ID, m.UserID); err != nil {
+					return nil, err
+				}
+			case d.set != nil:
+				roles = append(roles, *d.set)
 			}
+			if d.event != nil {
+				events = append(events, d.event)
+			}
+			if d.change != nil {
+				out = append(out, *d.change)
+			}
+		}
+		if err := q.SetMemberRoles(ctx, g.ID, roles, events); err != nil {
+			return nil, err
 		}
 		if len(ms) < p.Limit {
 			return out, nil
@@ -177,11 +196,45 @@ func (r Roles) Group(ctx context.Context, q store.Queries, g *gatehouse.Group, a
 	}
 }
 
-// apply decides m's role and writes it with its audit event. owners is
-// the group's count of active owners, -1 until counted.
+// decision is what decide found for one member: nothing when all is nil.
+type decision struct {
+	change *RoleChange
+	set    *store.MemberRole     // the new role and source, to write
+	remove bool                  // links only: the member leaves
+	event  *gatehouse.AuditEvent // the role change's audit event
+}
+
+// apply decides m's role and writes it with its audit event.
 func (r Roles) apply(ctx context.Context, q store.Queries, g *gatehouse.Group, m *gatehouse.Member, ls linkSet, names []string, owners *int, a Actor, c Cause) (*RoleChange, error) {
+	d, err := r.decide(ctx, q, g, m, ls, names, owners, a, c)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case d.remove:
+		if err := q.DeleteMember(ctx, g.ID, m.UserID); err != nil {
+			return nil, err
+		}
+	case d.set != nil:
+		m.Role, m.RoleSource = d.set.Role, d.set.Source
+		if err := q.PutMember(ctx, m); err != nil {
+			return nil, err
+		}
+	}
+	if d.event != nil {
+		if err := q.CreateAuditEvent(ctx, d.event); err != nil {
+			return nil, err
+		}
+	}
+	return d.change, nil
+}
+
+// decide works out m's role under the links, and writes nothing. owners
+// is the group's count of active owners, -1 until counted; decide keeps it
+// up to date with the changes it decides.
+func (r Roles) decide(ctx context.Context, q store.Queries, g *gatehouse.Group, m *gatehouse.Member, ls linkSet, names []string, owners *int, a Actor, c Cause) (decision, error) {
 	if m.RoleSource == gatehouse.RoleDirect || m.State != gatehouse.MemberActive {
-		return nil, nil
+		return decision{}, nil
 	}
 	roles, hit := ls.match(names)
 	role, source := gatehouse.EffectiveRole(g.DefaultRole, nil, roles), gatehouse.RoleFromLink
@@ -191,57 +244,50 @@ func (r Roles) apply(ctx context.Context, q store.Queries, g *gatehouse.Group, m
 		remove = g.LinksOnly
 	}
 	if role == m.Role && source == m.RoleSource && !remove {
-		return nil, nil
+		return decision{}, nil
 	}
 	if m.Role == gatehouse.Owner && (role != gatehouse.Owner || remove) {
 		// The last owner is never demoted, nor removed, by a link.
 		if *owners < 0 {
 			n, err := q.CountMembersWithRole(ctx, g.ID, gatehouse.Owner)
 			if err != nil {
-				return nil, err
+				return decision{}, err
 			}
 			*owners = n
 		}
 		if *owners <= 1 {
-			return nil, nil
+			return decision{}, nil
 		}
 		*owners--
 	}
 	if role == gatehouse.Owner && m.Role != gatehouse.Owner && *owners >= 0 {
 		*owners++
 	}
+	if !remove && role == m.Role {
+		// Only the source changed: no role change to record.
+		return decision{set: &store.MemberRole{UserID: m.UserID, Role: role, Source: source}}, nil
+	}
 	ch := &RoleChange{UserID: m.UserID, Previous: m.Role, Role: role, Links: hit, Removed: remove}
 	detail := map[string]any{"previous_role": m.Role.String(), "cause": c.detail()}
 	if len(hit) > 0 {
 		detail["links"] = hit
 	}
+	d := decision{change: ch}
 	action := "member_role_changed"
 	if remove {
-		ch.Role = 0
+		ch.Role, d.remove = 0, true
 		action = "member_removed_by_links"
-		if err := q.DeleteMember(ctx, g.ID, m.UserID); err != nil {
-			return nil, err
-		}
 	} else {
-		changed := role != m.Role
-		m.Role, m.RoleSource = role, source
-		if err := q.PutMember(ctx, m); err != nil {
-			return nil, err
-		}
-		if !changed {
-			return nil, nil // only the source changed: no role change to record
-		}
+		d.set = &store.MemberRole{UserID: m.UserID, Role: role, Source: source}
 		detail["role"] = role.String()
 	}
 	e := &gatehouse.AuditEvent{GroupID: g.ID, ActorKind: a.Kind, ActorID: a.ID, Action: action,
 		TargetKind: "user", RequestID: a.RequestID}
 	if err := setAudit(e, r.now(), m.UserID, detail); err != nil {
-		return nil, err
+		return decision{}, err
 	}
-	if err := q.CreateAuditEvent(ctx, e); err != nil {
-		return nil, err
-	}
-	return ch, nil
+	d.event = e
+	return d, nil
 }
 
 func (r Roles) now() time.Time {

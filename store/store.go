@@ -180,10 +180,24 @@ type GroupLinkQueries interface {
 	// ListUserIdPGroups returns the user's IdP groups of source in the
 	// group, in canonical key order.
 	ListUserIdPGroups(ctx context.Context, groupID, userID int64, source string) ([]string, error)
+	// SetMemberRoles sets the role and role source of each of the group's
+	// memberships roles names, and inserts events (as CreateAuditEvent,
+	// setting each one's At when zero but not its ID), in a few statements
+	// however many there are: what a recompute of many members writes.
+	// Memberships that do not exist are skipped. Invalid when a role, a
+	// source or an event breaks its rules; then nothing is written.
+	SetMemberRoles(ctx context.Context, groupID int64, roles []MemberRole, events []*gatehouse.AuditEvent) error
 	// ListGroupIdPGroups returns, for every user with IdP groups of source
 	// in the group, those groups in canonical key order: one read for a
 	// recompute of the whole group.
 	ListGroupIdPGroups(ctx context.Context, groupID int64, source string) (map[int64][]string, error)
+}
+
+// MemberRole is one membership's new role, for SetMemberRoles.
+type MemberRole struct {
+	UserID int64
+	Role   gatehouse.Role
+	Source gatehouse.RoleSource
 }
 
 // IdentityQueries reads and writes SAML identities.

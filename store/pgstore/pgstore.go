@@ -188,6 +188,7 @@ var dialect = sqldb.Dialect{
 	Classify:     classify,
 	Contains:     func(col, arg string) string { return "strpos(" + col + ", " + arg + ") > 0" },
 	LateralJoins: true,
+	BatchRows:    500,
 	// Every statement is planned with its values (plan_cache_mode, in
 	// Open); a compiled filter's text varies, so it runs as an unnamed
 	// statement whose description pgx caches instead of a prepared one.

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/gatehouse-sso/gatehouse"
@@ -105,4 +107,61 @@ func testMemberRoleSource(t *testing.T, s store.Store) {
 	must(t, "UpdateGroup(LinksOnly)", s.UpdateGroup(ctx, g))
 	got, err := s.FindGroupByID(ctx, g.ID)
 	wantFound(t, "FindGroupByID after UpdateGroup(LinksOnly)", got, err, g)
+}
+
+// testSetMemberRoles sets many members' roles and writes their events in
+// one call, more than one statement's worth, in one group only.
+func testSetMemberRoles(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	g := MustCreateGroup(t, s, "acme")
+	g2 := MustCreateGroup(t, s, "bravo")
+	const n = 1100
+	var (
+		ids    []int64
+		roles  []store.MemberRole
+		events []*gatehouse.AuditEvent
+	)
+	must(t, "InTx(members)", s.InTx(ctx, func(q store.Queries) error {
+		for i := range n {
+			u := MustCreateUser(t, q, fmt.Sprintf("user%04d", i))
+			MustPutMember(t, q, g.ID, u.ID, gatehouse.Guest)
+			ids = append(ids, u.ID)
+		}
+		return nil
+	}))
+	other := MustCreateUser(t, s, "other")
+	MustPutMember(t, s, g2.ID, other.ID, gatehouse.Guest)
+	for i, id := range ids {
+		r := store.MemberRole{UserID: id, Role: gatehouse.Developer, Source: gatehouse.RoleFromLink}
+		if i%2 == 1 {
+			r = store.MemberRole{UserID: id, Role: gatehouse.Maintainer, Source: gatehouse.RoleDirect}
+		}
+		roles = append(roles, r)
+		events = append(events, &gatehouse.AuditEvent{GroupID: g.ID, ActorKind: gatehouse.ActorSystem, Action: "member_role_changed",
+			TargetKind: "user", TargetID: fmt.Sprint(id), Detail: json.RawMessage(`{"role":"developer"}`)})
+	}
+	// other is not a member of acme: skipped.
+	roles = append(roles, store.MemberRole{UserID: other.ID, Role: gatehouse.Owner, Source: gatehouse.RoleDirect})
+	must(t, "SetMemberRoles", s.SetMemberRoles(ctx, g.ID, roles, events))
+	for i, id := range ids {
+		m, err := s.FindMember(ctx, g.ID, id)
+		want := roles[i]
+		if err != nil || m.Role != want.Role || m.RoleSource != want.Source {
+			t.Fatalf("FindMember(%d) after SetMemberRoles = %+v, %v; want %v %s", id, m, err, want.Role, want.Source)
+		}
+	}
+	if m, err := s.FindMember(ctx, g2.ID, other.ID); err != nil || m.Role != gatehouse.Guest {
+		t.Errorf("bravo's member after SetMemberRoles(acme) = %+v, %v; want guest", m, err)
+	}
+	if _, err := s.FindMember(ctx, g.ID, other.ID); !gatehouse.IsKind(err, gatehouse.NotFound) {
+		t.Errorf("SetMemberRoles made other a member of acme: %v", err)
+	}
+	if _, total, err := s.ListAuditEvents(ctx, g.ID, store.Page{Limit: 0}); err != nil || total != n {
+		t.Errorf("audit events of acme = %d, %v; want %d", total, err, n)
+	}
+	wantKind(t, "SetMemberRoles(bad role)",
+		s.SetMemberRoles(ctx, g.ID, []store.MemberRole{{UserID: ids[0], Role: 7, Source: gatehouse.RoleDirect}}, nil), gatehouse.Invalid)
+	wantKind(t, "SetMemberRoles(bad event)",
+		s.SetMemberRoles(ctx, g.ID, nil, []*gatehouse.AuditEvent{{ActorKind: "nobody", Action: "x"}}), gatehouse.Invalid)
+	must(t, "SetMemberRoles(nothing)", s.SetMemberRoles(ctx, g.ID, nil, nil))
 }

@@ -75,6 +75,7 @@ func suite() []testCase {
 		{"Member/RoleSource", testMemberRoleSource},
 		{"GroupLink/CRUD", testGroupLinkCRUD},
 		{"GroupLink/UserIdPGroups", testUserIdPGroups},
+		{"GroupLink/SetMemberRoles", testSetMemberRoles},
 		{"Identity/CRUD", testIdentityCRUD},
 		{"Identity/Unique", testIdentityUnique},
 		{"SCIMIdentity/CRUD", testSCIMIdentityCRUD},

@@ -2,9 +2,11 @@ package sqldb
 
 import (
 	"context"
+	"strings"
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/canon"
+	"github.com/gatehouse-sso/gatehouse/store"
 )
 
 const groupLinkCols = `id, group_id, idp_group, role, created_at, updated_at`
@@ -145,4 +147,83 @@ WHERE group_id = $1 AND source = $2 ORDER BY user_id, idp_group_key`, groupID, s
 		return nil, q.fail(ctx, op, err, nil)
 	}
 	return out, nil
+}
+
+// setRolesBatch is how many memberships or events one statement of
+// SetMemberRoles writes when the dialect does not say (Dialect.BatchRows).
+const setRolesBatch = 50
+
+// SetMemberRoles implements store.GroupLinkQueries.
+func (q *queries) SetMemberRoles(ctx context.Context, groupID int64, roles []store.MemberRole, events []*gatehouse.AuditEvent) error {
+	const op = "SetMemberRoles"
+	for _, r := range roles {
+		if !r.Role.Valid() {
+			return q.invalid(op, "role %d is not one of guest, reporter, developer, maintainer, owner", r.Role)
+		}
+		if !r.Source.Valid() {
+			return q.invalid(op, "role source %q is not default, link or direct", r.Source)
+		}
+	}
+	for _, e := range events {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+	}
+	now := q.clock()
+	batch := q.d.BatchRows
+	if batch <= 0 {
+		batch = setRolesBatch
+	}
+	return q.atomic(ctx, op, func(q *queries) error {
+		for from := 0; from < len(roles); from += batch {
+			chunk := roles[from:min(from+batch, len(roles))]
+			// CASE and IN rather than a join on VALUES: each row is one
+			// primary-key lookup on both databases, whatever the plan.
+			b := binder{}
+			var role, source, in strings.Builder
+			for i, r := range chunk {
+				if i > 0 {
+					in.WriteString(", ")
+				}
+				id := b.arg(r.UserID)
+				in.WriteString(id)
+				// The casts give PostgreSQL the types of the THEN values.
+				role.WriteString(" WHEN " + id + " THEN CAST(" + b.arg(int(r.Role)) + " AS INTEGER)")
+				source.WriteString(" WHEN " + id + " THEN CAST(" + b.arg(string(roleSource(r.Source))) + " AS TEXT)")
+			}
+			var sb strings.Builder
+			sb.WriteString("UPDATE members SET role = CASE user_id" + role.String() + " END,\nrole_source = CASE user_id" + source.String() +
+				" END,\nupdated_at = " + b.arg(q.t(now)) + "\nWHERE group_id = " + b.arg(groupID) + " AND user_id IN (" + in.String() + ")")
+			if _, err := q.w.ExecContext(ctx, sb.String(), b.args...); err != nil {
+				return q.fail(ctx, op, err, nil)
+			}
+		}
+		for from := 0; from < len(events); from += batch {
+			chunk := events[from:min(from+batch, len(events))]
+			b := binder{}
+			var sb strings.Builder
+			for i, e := range chunk {
+				at := stored(e.At)
+				if at.IsZero() {
+					at = now
+				}
+				e.At = at
+				row := q.auditRow(e, at)
+				if i == 0 {
+					sb.WriteString("INSERT INTO " + row.table + " (" + strings.Join(row.cols, ", ") + ")\nVALUES ")
+				} else {
+					sb.WriteString(", ")
+				}
+				vals := make([]string, len(row.vals))
+				for j, v := range row.vals {
+					vals[j] = b.arg(v)
+				}
+				sb.WriteString("(" + strings.Join(vals, ", ") + ")")
+			}
+			if _, err := q.w.ExecContext(ctx, sb.String(), b.args...); err != nil {
+				return q.fail(ctx, op, err, &onErr{refs: []ref{{fkey: "audit_events_group_id_fkey", table: "groups", noun: "group", id: groupID}}})
+			}
+		}
+		return nil
+	})
 }

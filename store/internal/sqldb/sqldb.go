@@ -42,6 +42,12 @@ type Dialect struct {
 	// function for it, and LIKE differs between them (SQLite's ignores ASCII
 	// case and both treat % and _ as wildcards).
 	Contains func(col, arg string) string
+	// BatchRows is how many rows one multi-row write of SetMemberRoles
+	// holds; 0 means 50. SQLite's driver looks each parameter's name up
+	// in a list as long as the statement's parameters, so binding costs
+	// the square of a statement's size there; PostgreSQL gains from more
+	// rows per round trip.
+	BatchRows int
 	// LateralJoins makes reads of an identity's emails a LATERAL subquery
 	// (PostgreSQL; see emailsJoin).
 	LateralJoins bool
