@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse"
@@ -358,16 +359,21 @@ var SAMLGroupAttributes = []string{
 }
 
 // SAMLGroups returns the values of the assertion attributes that name the
-// user's IdP groups, and whether any such attribute was present.
+// user's IdP groups (SAMLGroupAttributes, compared case-insensitively as
+// attribute names are), and whether any such attribute was present.
 func SAMLGroups(attrs map[string][]string) ([]string, bool) {
 	var out []string
 	found := false
-	for _, name := range SAMLGroupAttributes {
-		if v, ok := attrs[name]; ok {
-			found = true
-			out = append(out, v...)
+	for name, vs := range attrs {
+		for _, want := range SAMLGroupAttributes {
+			if strings.EqualFold(name, want) {
+				found = true
+				out = append(out, vs...)
+				break
+			}
 		}
 	}
+	sort.Strings(out) // attrs is a map: a stable order for the flow
 	return out, found
 }
 

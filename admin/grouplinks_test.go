@@ -252,11 +252,12 @@ func TestSAMLGroups(t *testing.T) {
 	attrs := map[string][]string{
 		"groups": {"a"}, "Groups": {"b"},
 		"http://schemas.microsoft.com/ws/2008/06/identity/claims/groups": {"0b8c3f7e-6d8c-4a1e-9b1e-2f1d5c6a7b8c"},
-		"email": {"x@example.com"},
+		"GROUPS": {"c"},
+		"email":  {"x@example.com"},
 	}
 	got, ok := admin.SAMLGroups(attrs)
-	if !ok || len(got) != 3 {
-		t.Errorf("SAMLGroups(%v) = %v, %v; want three values", attrs, got, ok)
+	if !ok || len(got) != 4 {
+		t.Errorf("SAMLGroups(%v) = %v, %v; want four values", attrs, got, ok)
 	}
 	if _, ok := admin.SAMLGroups(map[string][]string{"email": {"x"}}); ok {
 		t.Errorf("SAMLGroups(no groups attribute) found one")
