@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-sso/gatehouse/scim"
 	"github.com/gatehouse-sso/gatehouse/scim/scimgroup"
 	"github.com/gatehouse-sso/gatehouse/store"
+	"github.com/gatehouse-sso/gatehouse/store/pgstore/pgstoretest"
 	"github.com/gatehouse-sso/gatehouse/store/sqlitestore/sqlitestoretest"
 )
 
@@ -304,10 +305,15 @@ func TestGroupConcurrentPatches(t *testing.T) {
 }
 
 // BenchmarkGroupPatchAdd5000 is one PATCH that adds 5,000 members to one
-// group (and, to repeat, one that removes them again, untimed), on SQLite.
+// group (and, to repeat, one that removes them again, untimed), on SQLite
+// and, when its variable is set, PostgreSQL.
 func BenchmarkGroupPatchAdd5000(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchGroupPatchAdd(b, sqlitestoretest.Open(b)) })
+	b.Run("postgres", func(b *testing.B) { benchGroupPatchAdd(b, pgstoretest.Open(b)) })
+}
+
+func benchGroupPatchAdd(b *testing.B, s store.Store) {
 	const n = 5000
-	s := sqlitestoretest.Open(b)
 	ctx := context.Background()
 	adm := &admin.Service{Store: s, PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
 	if _, err := adm.CreateUser(ctx, admin.System, admin.NewUser{Username: "owner", Email: "owner@example.com"}); err != nil {
