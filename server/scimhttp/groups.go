@@ -305,4 +305,3 @@ func (req *request) noteUnknownMembers(ids []string) {
 	}
 	req.note = joinNote(req.note, note)
 }
-
