@@ -110,3 +110,25 @@ func TestGroups(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupLogNotesUnknownMembers: a member value that names no user of the
+// group is skipped, and the request log says so.
+func TestGroupLogNotesUnknownMembers(t *testing.T) {
+	logBackends(t, 100, func(t *testing.T, e *logEnv) {
+		u := e.postUser("ann@acme.example")
+		r := e.do("POST", e.byPath()+"/Groups", e.token, scimhttp.ContentType, `{"displayName":"Eng"}`)
+		if r.status != 201 {
+			t.Fatalf("POST /Groups = %d %s", r.status, r.body)
+		}
+		id := decode(t, r)["id"].(string)
+		r = e.do("PATCH", e.byPath()+"/Groups/"+id, e.token, scimhttp.ContentType,
+			fmt.Sprintf(`{"Operations":[{"op":"add","path":"members","value":[{"value":%q},{"value":"no-such-user"}]}]}`, u))
+		if r.status != 204 {
+			t.Fatalf("PATCH with an unknown member = %d %s, want 204", r.status, r.body)
+		}
+		got := e.entries(e.group.ID)
+		if got[0].Operation != "patch_group" || !strings.Contains(got[0].Note, "no-such-user") || strings.Contains(got[0].Note, u) {
+			t.Errorf("PATCH entry = %s %q, want patch_group noting only no-such-user", got[0].Operation, got[0].Note)
+		}
+	})
+}
