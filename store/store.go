@@ -337,6 +337,12 @@ type SCIMGroupQueries interface {
 	// in identity id order (Page.AfterID is an identity id) and their
 	// total count. NotFound when the SCIM group is not groupID's.
 	ListSCIMGroupMembers(ctx context.Context, groupID, scimGroupID int64, p Page) ([]gatehouse.SCIMGroupMember, int, error)
+	// SCIMGroupNames returns, for each of userIDs (every user of the group
+	// when userIDs is nil), the displayName and the externalId (when set)
+	// of each of the group's SCIM groups the user's live SCIM identity is
+	// a member of: the names a group link may match. Users in no SCIM
+	// group are left out.
+	SCIMGroupNames(ctx context.Context, groupID int64, userIDs []int64) (map[int64][]string, error)
 }
 
 // TokenQueries reads and writes SCIM tokens and personal access tokens.

@@ -300,3 +300,49 @@ func testSCIMGroupBulk(t *testing.T, s store.Store) {
 		t.Errorf("members after the bulk add and remove: %d, want %d", len(got), len(want))
 	}
 }
+
+// testSCIMGroupNames reads which SCIM groups users are in, by the names a
+// group link matches, for some users or all, in this group only, without
+// deleted identities.
+func testSCIMGroupNames(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	g := MustCreateGroup(t, s, "acme")
+	other := MustCreateGroup(t, s, "other")
+	users := mustSCIMUsers(t, s, g.ID, "names", 4)
+	eng := MustCreateSCIMGroup(t, s, g.ID, "Engineering", "8c6f-eng")
+	leads := MustCreateSCIMGroup(t, s, g.ID, "Leads", "")
+	theirs := MustCreateSCIMGroup(t, s, other.ID, "Engineering", "")
+	_, _, err := s.AddSCIMGroupMembers(ctx, g.ID, eng.ID, refs(users[:3]))
+	must(t, "AddSCIMGroupMembers(Engineering)", err)
+	_, _, err = s.AddSCIMGroupMembers(ctx, g.ID, leads.ID, refs(users[1:2]))
+	must(t, "AddSCIMGroupMembers(Leads)", err)
+	theirUsers := mustSCIMUsers(t, s, other.ID, "theirs", 1)
+	_, _, err = s.AddSCIMGroupMembers(ctx, other.ID, theirs.ID, refs(theirUsers))
+	must(t, "AddSCIMGroupMembers(other's Engineering)", err)
+	users[2].State = gatehouse.IdentityDeleted
+	must(t, "UpdateSCIMIdentity(deleted)", s.UpdateSCIMIdentity(ctx, users[2], 0))
+
+	id := func(i int) int64 { return users[i].UserID }
+	want := map[int64][]string{id(0): {"Engineering", "8c6f-eng"}, id(1): {"Engineering", "8c6f-eng", "Leads"}}
+	for _, tc := range []struct {
+		name  string
+		users []int64
+		want  map[int64][]string
+	}{
+		{"every user", nil, want},
+		{"some users", []int64{id(1), id(3), theirUsers[0].UserID}, map[int64][]string{id(1): want[id(1)]}},
+		{"no users", []int64{}, map[int64][]string{}},
+	} {
+		got, err := s.SCIMGroupNames(ctx, g.ID, tc.users)
+		must(t, "SCIMGroupNames("+tc.name+")", err)
+		for _, names := range got {
+			slices.Sort(names)
+		}
+		for _, names := range tc.want {
+			slices.Sort(names)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("SCIMGroupNames(%s) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -88,6 +88,7 @@ func suite() []testCase {
 		{"SCIMGroup/CRUD", testSCIMGroupCRUD},
 		{"SCIMGroup/Members", testSCIMGroupMembers},
 		{"SCIMGroup/Bulk", testSCIMGroupBulk},
+		{"SCIMGroup/Names", testSCIMGroupNames},
 		{"SCIMToken/CRUD", testSCIMTokenCRUD},
 		{"PAT/CRUD", testPATCRUD},
 		{"SAMLConfig/CRUD", testSAMLConfigCRUD},

@@ -379,3 +379,51 @@ func (q *queries) ListSCIMGroupMembers(ctx context.Context, groupID, scimGroupID
 	}
 	return out, total, nil
 }
+
+// SCIMGroupNames implements store.SCIMGroupQueries.
+func (q *queries) SCIMGroupNames(ctx context.Context, groupID int64, userIDs []int64) (map[int64][]string, error) {
+	const op = "SCIMGroupNames"
+	const query = `SELECT s.user_id, g.display_name, g.external_id FROM scim_group_members m
+JOIN scim_groups g ON g.id = m.scim_group_id
+JOIN scim_identities s ON s.id = m.identity_id
+WHERE m.group_id = $1 AND g.group_id = $1 AND s.state <> 'deleted'`
+	out := map[int64][]string{}
+	read := func(extra string, args []any) error {
+		rows, err := q.r.QueryContext(ctx, query+extra+` ORDER BY s.user_id, g.id`, args...)
+		if err != nil {
+			return q.fail(ctx, op, err, nil)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var user int64
+			var name, external string
+			if err := rows.Scan(&user, &name, &external); err != nil {
+				return q.fail(ctx, op, err, nil)
+			}
+			out[user] = append(out[user], name)
+			if external != "" {
+				out[user] = append(out[user], external)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return q.fail(ctx, op, err, nil)
+		}
+		return nil
+	}
+	if userIDs == nil {
+		return out, read("", []any{groupID})
+	}
+	for from := 0; from < len(userIDs); from += membersPerStatement {
+		chunk := userIDs[from:min(from+membersPerStatement, len(userIDs))]
+		args := []any{groupID}
+		marks := make([]string, len(chunk))
+		for i, id := range chunk {
+			args = append(args, id)
+			marks[i] = fmt.Sprintf("$%d", i+2)
+		}
+		if err := read(` AND s.user_id IN (`+strings.Join(marks, ", ")+`)`, args); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
