@@ -1,7 +1,8 @@
 // Package gatehouse is the domain vocabulary of Gatehouse: groups (tenants) with
 // their members and roles, users (global accounts), the SAML identities that link
 // a user to one group's identity provider, the SCIM identities a group's identity
-// provider manages, tokens, the group's SAML configuration, audit events,
+// provider manages and the SCIM groups it pushes (SCIMGroup, whose members are
+// those identities), tokens, the group's SAML configuration, audit events,
 // the group's SCIM request log, what SAML sign-in keeps on the server
 // (the instance's key pair, AuthnRequests, the continue flows, sessions) with
 // the group's SAML log, and the counters of failed password sign-ins.

@@ -38,6 +38,9 @@ type Service struct {
 	Store store.Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnGroupMembersChanged, when set, runs inside every SCIM group write
+	// that changes members (see MembersChangedFunc).
+	OnGroupMembersChanged MembersChangedFunc
 }
 
 // Caller says who acts on the group's users: its SCIM client, by the token

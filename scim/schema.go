@@ -193,7 +193,8 @@ var EnterpriseUser = &Schema{
 	},
 }
 
-// Group is the core Group schema (RFC 7643 §4.2), published for discovery.
+// Group is the core Group schema (RFC 7643 §4.2), published for discovery:
+// the groups a group's IdP pushes to /Groups, whose members are its Users.
 var Group = &Schema{
 	ID:          GroupSchema,
 	Name:        "Group",
@@ -201,10 +202,10 @@ var Group = &Schema{
 	Attributes: []*Attribute{
 		attr("displayName", required, desc("A human-readable name for the Group.")),
 		attr("members", multi, desc("A list of members of the Group."), subs(
-			attr("value", func(a *Attribute) { a.Mutability = Immutable }, desc("Identifier of the member of this Group.")),
-			attr("$ref", func(a *Attribute) { a.Mutability = Immutable }, refs("User", "Group"), desc("The URI of the member resource.")),
-			attr("display", readOnly, desc("A human-readable name of the member.")),
-			attr("type", func(a *Attribute) { a.Mutability = Immutable }, canonical("User", "Group"), desc("The type of the member.")),
+			attr("value", func(a *Attribute) { a.Mutability = Immutable }, desc("The id of a User of this group (groups do not nest).")),
+			attr("$ref", func(a *Attribute) { a.Mutability = Immutable }, refs("User"), desc("The URI of the member's User resource.")),
+			attr("display", readOnly, desc("A human-readable name of the member, as the client sent it.")),
+			attr("type", func(a *Attribute) { a.Mutability = Immutable }, canonical("User"), desc("The type of the member: User.")),
 		)),
 	},
 }

@@ -80,6 +80,7 @@ type Queries interface {
 	MemberQueries
 	IdentityQueries
 	SCIMIdentityQueries
+	SCIMGroupQueries
 	TokenQueries
 	SAMLConfigQueries
 	AuditQueries
@@ -325,6 +326,69 @@ type SCIMUserClashes struct {
 // a key other than the username is held.
 func (c SCIMUserClashes) Known() bool {
 	return c.ExternUID || c.UserName || c.ManagedEmail || c.PersonalEmail
+}
+
+// SCIMGroupFilter selects SCIM groups by the filters IdPs send: displayName
+// eq (compared by canonical key, as uniqueness is) and externalId eq (exact).
+// A nil field selects every group.
+type SCIMGroupFilter struct {
+	DisplayName *string
+	ExternalID  *string
+}
+
+// SCIMGroupQueries reads and writes a group's SCIM groups (/Groups) and
+// their members. Members are SCIM identities of the same group, named by
+// their SCIM ids; a member whose identity is deleted is left out of every
+// list and count. The member writes take any number of members and are one
+// statement per few hundred members, inside the caller's transaction when
+// there is one.
+type SCIMGroupQueries interface {
+	// CreateSCIMGroup inserts g and sets g.ID, g.Version (1) and its times.
+	// Conflict when a SCIM group of the group has the same displayName
+	// (case-insensitively) or the SCIM id is taken. NotFound when the group
+	// does not exist. Invalid when g breaks Validate.
+	CreateSCIMGroup(ctx context.Context, g *gatehouse.SCIMGroup) error
+	// UpdateSCIMGroup writes g's displayName and externalId, found by
+	// g.GroupID and g.SCIMID, bumps g.Version and sets g.UpdatedAt. When
+	// ifVersion is positive the row is written only if its version still
+	// equals ifVersion, else Conflict. NotFound, Conflict as Create.
+	UpdateSCIMGroup(ctx context.Context, g *gatehouse.SCIMGroup, ifVersion int64) error
+	// LockSCIMGroup returns the SCIM group holding its write lock until the
+	// surrounding transaction ends, so that concurrent membership changes
+	// of one SCIM group run one after the other. NotFound.
+	LockSCIMGroup(ctx context.Context, groupID int64, scimID string) (*gatehouse.SCIMGroup, error)
+	// FindSCIMGroup returns the SCIM group with the SCIM id. NotFound.
+	FindSCIMGroup(ctx context.Context, groupID int64, scimID string) (*gatehouse.SCIMGroup, error)
+	// ListSCIMGroups returns a page of the group's SCIM groups that match f,
+	// in id order, and the total count of those that match.
+	ListSCIMGroups(ctx context.Context, groupID int64, f SCIMGroupFilter, p Page) ([]*gatehouse.SCIMGroup, int, error)
+	// DeleteSCIMGroup removes the SCIM group and its memberships. NotFound.
+	DeleteSCIMGroup(ctx context.Context, groupID int64, scimID string) error
+
+	// AddSCIMGroupMembers adds the members to the SCIM group with row id
+	// scimGroupID (of groupID). It returns the members it added; members
+	// already in the group are left as they are, and refs whose SCIM id
+	// names no live SCIM identity of groupID (unknown, deleted, or another
+	// group's) are returned in unknown, not added. Invalid when a ref
+	// breaks Validate; NotFound when the SCIM group is not groupID's.
+	AddSCIMGroupMembers(ctx context.Context, groupID, scimGroupID int64, refs []gatehouse.SCIMGroupMemberRef) (added []gatehouse.SCIMGroupMember, unknown []string, err error)
+	// RemoveSCIMGroupMembers removes the members with the SCIM ids and
+	// returns those it removed; ids that are not members are skipped.
+	// NotFound when the SCIM group is not groupID's.
+	RemoveSCIMGroupMembers(ctx context.Context, groupID, scimGroupID int64, scimIDs []string) (removed []gatehouse.SCIMGroupMember, err error)
+	// RemoveAllSCIMGroupMembers removes every member and returns them.
+	// NotFound when the SCIM group is not groupID's.
+	RemoveAllSCIMGroupMembers(ctx context.Context, groupID, scimGroupID int64) (removed []gatehouse.SCIMGroupMember, err error)
+	// ListSCIMGroupMembers returns a page of the SCIM group's live members
+	// in identity id order (Page.AfterID is an identity id) and their
+	// total count. NotFound when the SCIM group is not groupID's.
+	ListSCIMGroupMembers(ctx context.Context, groupID, scimGroupID int64, p Page) ([]gatehouse.SCIMGroupMember, int, error)
+	// SCIMGroupNames returns, for each of userIDs (every user of the group
+	// when userIDs is nil), the displayName and the externalId (when set)
+	// of each of the group's SCIM groups the user's live SCIM identity is
+	// a member of: the names a group link may match. Users in no SCIM
+	// group are left out.
+	SCIMGroupNames(ctx context.Context, groupID int64, userIDs []int64) (map[int64][]string, error)
 }
 
 // TokenQueries reads and writes SCIM tokens and personal access tokens.

@@ -27,9 +27,6 @@ const (
 	// 7 and 8): those users are never created, and every later step that
 	// reads, counts, filters or deletes them fails too.
 	sharedExternalID = "one externalId shared by many users is refused with 409 (decisions 7, 8)"
-	// Group provisioning is not there yet: /Groups answers writes with 501
-	// and knows no group (decision 31), so group steps fail.
-	groupsNotYet = "group writes answer 501 until group provisioning exists (decision 31)"
 	// PATCH answers 200 with the full resource (decision 5; RFC 7644 allows
 	// 200 or 204, and Entra and Okta accept both); the collection insists on 204.
 	patchAnswers200 = "PATCH answers 200 with the resource, not 204 (decision 5)"
@@ -51,31 +48,13 @@ var deviations = map[string]string{
 	"ComplexAttribute tests / Get user via attributes filter / Body contians User1 email":   sharedExternalID,
 	"ComplexAttribute tests / create user1 / Status code is 201":                            sharedExternalID,
 	"ComplexAttribute tests / create user2 / Status code is 201":                            sharedExternalID,
-	"Group tests / Create empty group / Status code is 201":                                 groupsNotYet,
-	"Group tests / Create filled group 2 / Status code is 201":                              groupsNotYet,
-	"Group tests / Create group 3 / Status code is 201":                                     groupsNotYet,
 	"Group tests / Create user 4 for group 2 / Status code is 201":                          sharedExternalID,
-	"Group tests / Delete group 1 / Status code is 204":                                     groupsNotYet,
-	"Group tests / Delete group 2 / Status code is 204":                                     groupsNotYet,
-	"Group tests / Delete group3 / Status code is 204":                                      groupsNotYet,
 	"Group tests / Delete user id3 / Status code is 204":                                    sharedExternalID,
 	"Group tests / Delete user id4 / Status code is 204":                                    sharedExternalID,
-	"Group tests / Get group by id / Body contians user":                                    groupsNotYet,
-	"Group tests / Get group by id / Id matches":                                            groupsNotYet,
-	"Group tests / Get group by id / Status code is 200":                                    groupsNotYet,
-	"Group tests / Put replace group3 / Status code is 200":                                 groupsNotYet,
-	"Group tests / Validate group 3 / Id matches":                                           groupsNotYet,
-	"Group tests / Validate group 3 / Status code is 200":                                   groupsNotYet,
+	"Group tests / Validate group 3 / Body contians user id3":                               sharedExternalID,
+	"Group tests / Get group by id / Body contians user":                                    sharedExternalID,
 	"Group tests / create user for group 2 / Status code is 201":                            sharedExternalID,
-	"Group tests with garbage / Get group / Status code is 200":                             groupsNotYet,
-	"Group tests with garbage / Get group exclude members / Status code is 200":             groupsNotYet,
-	"Group tests with garbage / Group patch add member / Status code is 204":                groupsNotYet,
-	"Group tests with garbage / Group patch add member2 / Status code is 204":               groupsNotYet,
-	"Group tests with garbage / Post group / Status code is 201":                            groupsNotYet,
-	"Group tests with garbage / group put / Status code is 200":                             groupsNotYet,
-	"Group tests with garbage / group put / Your test name":                                 groupsNotYet,
 	"Teardown garbage / Delete enterprise user / Status code is 204":                        sharedExternalID,
-	"Teardown garbage / Delete group 1 / Status code is 204":                                groupsNotYet,
 	"Teardown garbage / Delete user 2 / Status code is 204":                                 sharedExternalID,
 	"Teardown garbage / Delete user3 emp2 / Status code is 204":                             sharedExternalID,
 	"Teardown garbage / Delete user4 emp3 / Status code is 204":                             sharedExternalID,

@@ -1,7 +1,7 @@
 // Package scimhttp serves each group's SCIM 2.0 endpoint at
 // /api/scim/v2/groups/{group}, where {group} is the group's path (dots
-// allowed) or its numeric id: Users, Groups (read-only and empty until group
-// provisioning exists), ServiceProviderConfig, Schemas and ResourceTypes.
+// allowed) or its numeric id: Users, Groups, ServiceProviderConfig, Schemas
+// and ResourceTypes.
 //
 // It speaks the dialects real identity providers send: resource segments in
 // any letter case and with a trailing slash, application/json or
@@ -217,33 +217,6 @@ func (h *Handler) authenticate(r *http.Request) (*gatehouse.Group, *gatehouse.SC
 	}
 	h.auth.put(key, t, g, now)
 	return g, t, nil
-}
-
-// groups answers per decision 31 until group provisioning exists: reads
-// succeed with the truthfully empty list, writes say what to switch off.
-func (h *Handler) groups(req *request, id string) (string, error) {
-	switch {
-	case req.r.Method == http.MethodGet && id == "":
-		if err := h.checkListQuery(req.r); err != nil {
-			return "list_groups", err
-		}
-		start, _, err := scim.ParsePage(req.r.URL.Query().Get("startIndex"), req.r.URL.Query().Get("count"))
-		if err != nil {
-			return "list_groups", err
-		}
-		return "list_groups", writeJSON(req.w, http.StatusOK, scim.ListResponse(nil, 0, start))
-	case req.r.Method == http.MethodGet:
-		return "get_group", scim.Errorf(http.StatusNotFound, "", "no group with id %q: group provisioning is not supported yet", id)
-	}
-	return "write_group", scim.Errorf(http.StatusNotImplemented, "",
-		"group provisioning is not supported yet; provision users only: in Microsoft Entra ID set "+
-			"'Provision Microsoft Entra groups' to No in the attribute mappings, in Okta turn off 'Push Groups'")
-}
-
-// checkListQuery validates a list's filter without running it (Groups).
-func (h *Handler) checkListQuery(r *http.Request) error {
-	_, err := parseFilter(r.URL.Query().Get("filter"))
-	return err
 }
 
 // discovery serves a discovery list, or one of its entries by id.

@@ -168,7 +168,10 @@ func TestBadRequests(t *testing.T) {
 			{"too deep", "GET", "/Users/a/b", "", "", 404, ""},
 			{"unknown user", "GET", "/Users/010101001010101011001010101011", "", "", 404, ""},
 			{"method", "PUT", "/Users", "application/scim+json", "{}", 405, ""},
-			{"group write", "POST", "/Groups", "application/scim+json", `{"displayName":"Eng"}`, 501, ""},
+			{"group without displayName", "POST", "/Groups", "application/scim+json", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"]}`, 400, "invalidValue"},
+			{"group filter", "GET", `/Groups?filter=displayName+co+"x"`, "", "", 400, "invalidFilter"},
+			{"unknown group", "GET", "/Groups/010101001010101011001010101011", "", "", 404, ""},
+			{"group patch path", "PATCH", "/Groups/x", "application/scim+json", `{"Operations":[{"op":"replace","path":"owner","value":"x"}]}`, 400, "invalidPath"},
 		}
 		for _, tt := range tests {
 			r := e.do(tt.method, e.byPath()+tt.path, e.token, tt.ctype, tt.body)

@@ -31,6 +31,8 @@ var uniqueIndexes = []uniqueIndex{
 	{"scim_identities_extern_uid_key", "scim_identities.group_id, scim_identities.extern_uid_key", "extern_uid %q is already used by another SCIM identity in this group"},
 	{"scim_identities_user_name_key", "scim_identities.group_id, scim_identities.user_name_key", "userName %q is already used by another SCIM identity in this group"},
 	{"scim_identities_user_key", "scim_identities.group_id, scim_identities.user_id", "user %d already has a SCIM identity in this group"},
+	{"scim_groups_scim_id_key", "scim_groups.scim_id", "SCIM group id %q is already taken"},
+	{"scim_groups_display_name_key", "scim_groups.group_id, scim_groups.display_name_key", "displayName %q is already used by another SCIM group in this group"},
 	{"scim_tokens_token_hash_key", "scim_tokens.token_hash", "a SCIM token with this hash already exists"},
 	{"personal_access_tokens_token_hash_key", "personal_access_tokens.token_hash", "a personal access token with this hash already exists"},
 	{"sessions_token_hash_key", "sessions.token_hash", "a session with this hash already exists"},

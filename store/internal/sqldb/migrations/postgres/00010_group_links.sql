@@ -1,8 +1,7 @@
 -- Group links: an owner maps a group of the identity provider to a role
 -- (docs in README, "Mapping IdP groups to roles").
 -- migrations/sqlite/00010_group_links.sql is the same change for SQLite
--- (its header explains the tables); keep the two in step. (00009 is the
--- SCIM groups change of another branch; this one does not depend on it.)
+-- (its header explains the tables); keep the two in step.
 
 -- +goose Up
 CREATE TABLE group_links (

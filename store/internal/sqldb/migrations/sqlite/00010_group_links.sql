@@ -1,8 +1,7 @@
 -- Group links: an owner maps a group of the identity provider to a role
 -- (docs in README, "Mapping IdP groups to roles").
 -- migrations/postgres/00010_group_links.sql is the same change for
--- PostgreSQL; keep the two in step. (00009 is the SCIM groups change of
--- another branch; this one does not depend on it.)
+-- PostgreSQL; keep the two in step.
 --
 -- group_links: one row per (group, canonical key of the IdP group name),
 -- so a name matches a SCIM displayName, a SAML groups value or an Entra
