@@ -34,8 +34,8 @@ type Service struct {
 	// samlfetch.NewClient, which dials public addresses only. Only tests
 	// set it, to reach a test server on loopback.
 	MetadataClient *http.Client
-	// SCIMGroups reports users' SCIM groups to group links; nil means no
-	// SCIM groups (until the SCIM groups code sets it).
+	// SCIMGroups reports users' SCIM groups to group links; nil means the
+	// store's (tests set a fake).
 	SCIMGroups SCIMGroups
 }
 

@@ -16,8 +16,9 @@ import (
 
 // SCIMGroups reports which SCIM groups users belong to in a group, by the
 // names a link may match: each SCIM group's displayName and externalId.
-// The SCIM groups code provides it; it reads through q, so it sees the
-// writes of the transaction that calls it.
+// It reads through q, so it sees the writes of the transaction that calls
+// it. Roles uses the store's (store.SCIMGroupQueries.SCIMGroupNames) unless
+// given another, as tests do.
 type SCIMGroups interface {
 	// SCIMGroupNames returns the names of the SCIM groups of each user in
 	// userIDs, or of every user of the group when userIDs is nil. Users
@@ -61,9 +62,9 @@ type RoleChange struct {
 }
 
 // Roles recomputes members' roles from a group's links. The zero value
-// works: no SCIM groups, the real clock.
+// works: the store's SCIM groups, the real clock.
 type Roles struct {
-	// SCIMGroups reports users' SCIM groups; nil means none.
+	// SCIMGroups reports users' SCIM groups; nil means the store's.
 	SCIMGroups SCIMGroups
 	// Now is the clock of audit events; nil means time.Now.
 	Now func() time.Time
@@ -124,13 +125,11 @@ func (r Roles) Member(ctx context.Context, q store.Queries, g *gatehouse.Group, 
 	if err != nil {
 		return nil, err
 	}
-	if r.SCIMGroups != nil {
-		sg, err := r.SCIMGroups.SCIMGroupNames(ctx, q, g.ID, []int64{userID})
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, sg[userID]...)
+	sg, err := r.scimNames(ctx, q, g.ID, []int64{userID})
+	if err != nil {
+		return nil, err
 	}
+	names = append(names, sg[userID]...)
 	owners := -1 // counted when needed
 	return r.apply(ctx, q, g, m, ls, names, &owners, a, c)
 }
@@ -148,11 +147,9 @@ func (r Roles) Group(ctx context.Context, q store.Queries, g *gatehouse.Group, a
 	if err != nil {
 		return nil, err
 	}
-	var scim map[int64][]string
-	if r.SCIMGroups != nil {
-		if scim, err = r.SCIMGroups.SCIMGroupNames(ctx, q, g.ID, nil); err != nil {
-			return nil, err
-		}
+	scim, err := r.scimNames(ctx, q, g.ID, nil)
+	if err != nil {
+		return nil, err
 	}
 	owners := -1
 	var out []RoleChange
@@ -289,6 +286,14 @@ func (r Roles) decide(ctx context.Context, q store.Queries, g *gatehouse.Group, 
 	}
 	d.event = e
 	return d, nil
+}
+
+// scimNames is the SCIM group names of userIDs (nil: every user).
+func (r Roles) scimNames(ctx context.Context, q store.Queries, groupID int64, userIDs []int64) (map[int64][]string, error) {
+	if r.SCIMGroups != nil {
+		return r.SCIMGroups.SCIMGroupNames(ctx, q, groupID, userIDs)
+	}
+	return q.SCIMGroupNames(ctx, groupID, userIDs)
 }
 
 func (r Roles) now() time.Time {

@@ -157,15 +157,27 @@ func (s *Service) PatchGroup(ctx context.Context, c Caller, id string, changes [
 				return err
 			}
 		}
-		if err := s.membersChanged(ctx, q, g, ch); err != nil {
-			return err
-		}
 		res = &GroupResult{Group: g, Unknown: ch.unknown}
-		if g.DisplayName == before.DisplayName && g.ExternalID == before.ExternalID && !ch.touched {
+		renamed := g.DisplayName != before.DisplayName || g.ExternalID != before.ExternalID
+		if !renamed && !ch.touched {
 			return nil // nothing changed: no new version, no event
 		}
 		if err := q.UpdateSCIMGroup(ctx, g, 0); err != nil {
 			return asSCIM(err)
+		}
+		// After the update, so that the hooks read the new names.
+		if err := s.membersChanged(ctx, q, g, ch); err != nil {
+			return err
+		}
+		if renamed && s.OnGroupRenamed != nil {
+			if err := ch.addEveryone(ctx, q, g); err != nil {
+				return err
+			}
+			if len(ch.renamedMembers) > 0 {
+				if err := s.OnGroupRenamed(ctx, q, g.GroupID, g.SCIMID, ch.renamedMembers, nil); err != nil {
+					return err
+				}
+			}
 		}
 		detail := map[string]any{}
 		if g.DisplayName != before.DisplayName {
@@ -205,6 +217,26 @@ func (s *Service) DeleteGroup(ctx context.Context, c Caller, id string, ifVersio
 		}
 		return s.groupAudit(ctx, q, c, "scim_group_deleted", g, ch)
 	})
+}
+
+// addEveryone lists every member of the renamed group g for
+// OnGroupRenamed: a link may match the group's new name, or no longer
+// match its old one, so every member's role is to be recomputed.
+func (ch *memberChanges) addEveryone(ctx context.Context, q store.Queries, g *gatehouse.SCIMGroup) error {
+	p := store.Page{Limit: 1000}
+	for {
+		ms, _, err := q.ListSCIMGroupMembers(ctx, g.GroupID, g.ID, p)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			ch.renamedMembers = append(ch.renamedMembers, m.UserID)
+		}
+		if len(ms) < p.Limit {
+			return nil
+		}
+		p.AfterID = ms[len(ms)-1].IdentityID
+	}
 }
 
 // membersChanged calls OnGroupMembersChanged when the write changed the
@@ -253,6 +285,8 @@ type memberChanges struct {
 	delta   map[int64]int // account id → +1 added, -1 removed, 0 back as it was
 	unknown []string
 	touched bool // a member row was written
+	// renamedMembers are the members of a renamed group (addEveryone).
+	renamedMembers []int64
 }
 
 func (ch *memberChanges) record(userID int64, d int) {

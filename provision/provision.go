@@ -41,6 +41,10 @@ type Service struct {
 	// OnGroupMembersChanged, when set, runs inside every SCIM group write
 	// that changes members (see MembersChangedFunc).
 	OnGroupMembersChanged MembersChangedFunc
+	// OnGroupRenamed, when set, runs inside every SCIM group write that
+	// changes the group's displayName or externalId, with every member of
+	// the group (after the write) as added: group links match those names.
+	OnGroupRenamed MembersChangedFunc
 }
 
 // Caller says who acts on the group's users: its SCIM client, by the token

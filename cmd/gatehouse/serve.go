@@ -130,14 +130,18 @@ func runServe(ctx context.Context, c *cli) error {
 	if err != nil {
 		return err
 	}
+	accounts := &admin.Service{Store: s}
+	// A SCIM group's membership change, or its new name, recomputes the
+	// roles group links give, in the same transaction.
+	provisioning := &provision.Service{Store: s,
+		OnGroupMembersChanged: accounts.Roles().SCIMMembersChanged, OnGroupRenamed: accounts.Roles().SCIMMembersChanged}
 	(&scimhttp.Handler{
 		Store:      s,
-		Provision:  &provision.Service{Store: s},
+		Provision:  provisioning,
 		BaseURL:    srv.BaseURL().String(),
 		Metrics:    scimhttp.NewMetrics(srv.Registry(), *groupLabels),
 		RequestLog: requestLog,
 	}).Register(srv)
-	accounts := &admin.Service{Store: s}
 	signIn := &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate},
 		Admin: accounts}
 	(&web.Handler{
@@ -151,7 +155,7 @@ func runServe(ctx context.Context, c *cli) error {
 		Store:     s,
 		SSO:       signIn,
 		Admin:     accounts,
-		Provision: &provision.Service{Store: s},
+		Provision: provisioning,
 	}).Register(srv)
 	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	refreshDone := make(chan struct{})
