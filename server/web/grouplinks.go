@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gatehouse-sso/gatehouse"
+	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/server"
+	"github.com/gatehouse-sso/gatehouse/store"
 )
 
 // The "Group links" section of the settings page: the group's links from
@@ -24,10 +27,11 @@ type linkForm struct {
 	Role     string
 }
 
-// previewRow is one member whose role a new link would change.
+// previewRow is one member and the role a new link would give them.
 type previewRow struct {
 	Username string
 	From, To string
+	Changes  bool
 }
 
 // linksData is the section's part of settingsData.
@@ -73,16 +77,9 @@ func (h *Handler) groupLinks(w http.ResponseWriter, r *http.Request) error {
 				break
 			}
 			previewed = true
-			for i, c := range changes {
-				if i >= maxPreviewRows {
-					more = len(changes) - maxPreviewRows
-					break
-				}
-				name := strconv.FormatInt(c.UserID, 10)
-				if pu, err := h.SSO.Store.FindUserByID(ctx, c.UserID); err == nil {
-					name = pu.Username
-				}
-				rows = append(rows, previewRow{Username: name, From: c.Previous.String(), To: c.Role.String()})
+			rows, more, err = h.previewRows(ctx, g, changes)
+			if err != nil {
+				return err
 			}
 			msg = "Nothing is saved yet. Save the link to apply these changes."
 			if len(changes) == 0 {
@@ -137,4 +134,42 @@ func (h *Handler) groupLinks(w http.ResponseWriter, r *http.Request) error {
 		d.LinkError = server.ErrorMessage(err)
 	}
 	return renderSettings(w, status, u, d)
+}
+
+// previewRows lists each member with the role a new link would give them:
+// first those whose role changes, then those whose role stays, at most
+// maxPreviewRows in all; more counts the members not shown.
+func (h *Handler) previewRows(ctx context.Context, g *gatehouse.Group, changes []admin.RoleChange) (rows []previewRow, more int, err error) {
+	changed := make(map[int64]bool, len(changes))
+	for _, c := range changes {
+		changed[c.UserID] = true
+		if len(rows) == maxPreviewRows {
+			continue
+		}
+		name := strconv.FormatInt(c.UserID, 10)
+		if pu, err := h.SSO.Store.FindUserByID(ctx, c.UserID); err == nil {
+			name = pu.Username
+		}
+		to := c.Role.String()
+		if c.Removed {
+			to = "removed (links only)"
+		}
+		rows = append(rows, previewRow{Username: name, From: c.Previous.String(), To: to, Changes: true})
+	}
+	ms, total, err := h.admin().ListMembers(ctx, g, store.Page{Limit: maxPreviewRows + len(changes)})
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, m := range ms {
+		if len(rows) == maxPreviewRows {
+			break
+		}
+		if !changed[m.User.ID] {
+			rows = append(rows, previewRow{Username: m.User.Username, From: m.Member.Role.String(), To: m.Member.Role.String()})
+		}
+	}
+	if all := max(total, len(changes)); all > len(rows) {
+		more = all - len(rows)
+	}
+	return rows, more, nil
 }

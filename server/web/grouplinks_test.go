@@ -130,7 +130,7 @@ func TestSettingsGroupLinks(t *testing.T) {
 		}
 
 		res := post(url.Values{"action": {"preview"}, "idp_group": {"engineering"}, "role": {"developer"}}, http.StatusOK)
-		wantBody(t, "preview", res, "Members whose role would change", alice.Username, "Nothing is saved yet")
+		wantBody(t, "preview", res, "role with the link (those whose role would change first)", "<td>"+alice.Username+"</td><td>guest</td><td><strong>developer</strong></td>", "<td>olga</td><td>owner</td><td>owner (stays)</td>", "Nothing is saved yet")
 		if ls, _ := e.s.ListGroupLinks(ctx, e.group.ID); len(ls) != 0 {
 			t.Errorf("preview saved links %v", ls)
 		}
