@@ -26,24 +26,7 @@ const MembersTotalHeader = "Gatehouse-Members-Total"
 // groups serves /Groups and /Groups/{id}; it returns the operation name
 // for metrics.
 func (h *Handler) groups(req *request, id string) (string, error) {
-	m := req.r.Method
-	switch {
-	case id == "" && m == http.MethodGet:
-		return "list_groups", h.listGroups(req)
-	case id == "" && m == http.MethodPost:
-		return "create_group", h.createGroup(req)
-	case id == "":
-		return "groups", methodNotAllowed(req.w, "GET, POST")
-	case m == http.MethodGet:
-		return "get_group", h.getGroup(req, id)
-	case m == http.MethodPut:
-		return "replace_group", h.replaceGroup(req, id)
-	case m == http.MethodPatch:
-		return "patch_group", h.patchGroup(req, id)
-	case m == http.MethodDelete:
-		return "delete_group", h.deleteGroup(req, id)
-	}
-	return "group", methodNotAllowed(req.w, "GET, PUT, PATCH, DELETE")
+	return resource{"group", "groups", h.listGroups, h.createGroup, h.getGroup, h.replaceGroup, h.patchGroup, h.deleteGroup}.serve(req, id)
 }
 
 // errGroupFilter says which filters /Groups runs.

@@ -16,24 +16,38 @@ import (
 // users serves /Users and /Users/{id}; it returns the operation name for
 // metrics.
 func (h *Handler) users(req *request, id string) (string, error) {
+	return resource{"user", "users", h.listUsers, h.createUser, h.getUser, h.replaceUser, h.patchUser, h.deleteUser}.serve(req, id)
+}
+
+// resource is the handlers of one SCIM resource type: its collection
+// (list, create) and its members (get, replace, patch, delete).
+type resource struct {
+	one, many                string // "user", "users": the operation names
+	list, create             func(*request) error
+	get, replace, patch, del func(*request, string) error
+}
+
+// serve picks the handler for the request's method and id, and returns
+// the operation name for metrics ("list_users", "patch_group", …).
+func (rs resource) serve(req *request, id string) (string, error) {
 	m := req.r.Method
 	switch {
 	case id == "" && m == http.MethodGet:
-		return "list_users", h.listUsers(req)
+		return "list_" + rs.many, rs.list(req)
 	case id == "" && m == http.MethodPost:
-		return "create_user", h.createUser(req)
+		return "create_" + rs.one, rs.create(req)
 	case id == "":
-		return "users", methodNotAllowed(req.w, "GET, POST")
+		return rs.many, methodNotAllowed(req.w, "GET, POST")
 	case m == http.MethodGet:
-		return "get_user", h.getUser(req, id)
+		return "get_" + rs.one, rs.get(req, id)
 	case m == http.MethodPut:
-		return "replace_user", h.replaceUser(req, id)
+		return "replace_" + rs.one, rs.replace(req, id)
 	case m == http.MethodPatch:
-		return "patch_user", h.patchUser(req, id)
+		return "patch_" + rs.one, rs.patch(req, id)
 	case m == http.MethodDelete:
-		return "delete_user", h.deleteUser(req, id)
+		return "delete_" + rs.one, rs.del(req, id)
 	}
-	return "user", methodNotAllowed(req.w, "GET, PUT, PATCH, DELETE")
+	return rs.one, methodNotAllowed(req.w, "GET, PUT, PATCH, DELETE")
 }
 
 // parseFilter parses a filter query value; empty means none.
