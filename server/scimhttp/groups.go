@@ -129,9 +129,7 @@ func (h *Handler) getGroup(req *request, id string) error {
 	if err != nil {
 		return err
 	}
-	if inm := req.r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, g.Version) {
-		req.w.Header().Set("ETag", scim.ETag(g.Version))
-		req.w.WriteHeader(http.StatusNotModified)
+	if notModified(req, g.Version) {
 		return nil
 	}
 	q := req.r.URL.Query()

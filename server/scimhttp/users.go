@@ -90,9 +90,7 @@ func (h *Handler) getUser(req *request, id string) error {
 	if err != nil {
 		return err
 	}
-	if inm := req.r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, si.Version) {
-		req.w.Header().Set("ETag", scim.ETag(si.Version))
-		req.w.WriteHeader(http.StatusNotModified)
+	if notModified(req, si.Version) {
 		return nil
 	}
 	q := req.r.URL.Query()
@@ -203,6 +201,19 @@ func parseETag(s string) (int64, bool) {
 	}
 	v, err := strconv.ParseInt(s[1:len(s)-1], 10, 64)
 	return v, err == nil && v > 0
+}
+
+// notModified answers 304 with the ETag, and reports true, when the
+// request's If-None-Match names version (or is "*"): the client's copy is
+// current.
+func notModified(req *request, version int64) bool {
+	inm := req.r.Header.Get("If-None-Match")
+	if inm == "" || !etagMatches(inm, version) {
+		return false
+	}
+	req.w.Header().Set("ETag", scim.ETag(version))
+	req.w.WriteHeader(http.StatusNotModified)
+	return true
 }
 
 // etagMatches reports whether an If-None-Match list names the version.
