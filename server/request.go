@@ -226,3 +226,19 @@ func validRequestID(id string) bool {
 func newRequestID() string {
 	return rand.Text()
 }
+
+// AccessToken returns the token a request carries for the API, in GitLab's
+// PRIVATE-TOKEN header or as an "Authorization: Bearer" token: "" when it
+// carries none. ok is false when the Authorization header holds something
+// other than a Bearer token (Basic, say), which the caller refuses.
+func AccessToken(r *http.Request) (token string, ok bool) {
+	token = r.Header.Get("PRIVATE-TOKEN")
+	if a := r.Header.Get("Authorization"); token == "" && a != "" {
+		scheme, t, found := strings.Cut(a, " ")
+		if !found || !strings.EqualFold(scheme, "Bearer") {
+			return "", false
+		}
+		token = strings.TrimSpace(t)
+	}
+	return token, true
+}

@@ -113,13 +113,9 @@ func (h *Handler) caller(r *http.Request) (provision.Caller, error) {
 // in an Authorization: Bearer header. Unauthenticated without one, or for
 // a malformed, unknown, revoked or expired token, or a blocked user's.
 func (h *Handler) user(ctx context.Context, r *http.Request) (*gatehouse.User, error) {
-	token := r.Header.Get("PRIVATE-TOKEN")
-	if a := r.Header.Get("Authorization"); token == "" && a != "" {
-		scheme, t, ok := strings.Cut(a, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return nil, gatehouse.Errorf(gatehouse.Unauthenticated, "the Authorization header is not a Bearer token")
-		}
-		token = strings.TrimSpace(t)
+	token, ok := server.AccessToken(r)
+	if !ok {
+		return nil, gatehouse.Errorf(gatehouse.Unauthenticated, "the Authorization header is not a Bearer token")
 	}
 	if token == "" {
 		return nil, gatehouse.Errorf(gatehouse.Unauthenticated, "no personal access token")

@@ -532,13 +532,9 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {
 // token (PRIVATE-TOKEN or a Bearer token) or of the session cookie.
 func (h *Handler) apiUser(w http.ResponseWriter, r *http.Request) error {
 	var u *gatehouse.User
-	token := r.Header.Get("PRIVATE-TOKEN")
-	if a := r.Header.Get("Authorization"); token == "" && a != "" {
-		scheme, t, ok := strings.Cut(a, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return unauthorized(w)
-		}
-		token = strings.TrimSpace(t)
+	token, ok := server.AccessToken(r)
+	if !ok {
+		return unauthorized(w)
 	}
 	if token != "" {
 		var err error
