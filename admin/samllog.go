@@ -12,9 +12,9 @@ import (
 
 // Reading a group's SAML log.
 const (
-	// SAMLLogKeep is how many entries the SAML log keeps of each group
-	// (sso.LogKeep, which cannot be imported from here; a test of the
-	// command line holds them equal). Older entries are gone.
+	// SAMLLogKeep is how many entries the SAML log keeps of each group;
+	// the ACS trims each group's log to it (sso.LogKeep). Older entries
+	// are gone.
 	SAMLLogKeep = 1000
 	// DefaultSAMLLogLimit is how many entries SAMLLog returns when
 	// SAMLLogFilter.Limit is zero.

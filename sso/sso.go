@@ -53,8 +53,9 @@ const (
 	// LinkPasswordAge is how recently the session must have signed in with
 	// the password to link an account (decision 19).
 	LinkPasswordAge = time.Hour
-	// LogKeep is how many entries a group's SAML log keeps.
-	LogKeep = 1000
+	// LogKeep is how many entries a group's SAML log keeps: admin's
+	// number, which its readers (saml log, the log page) rely on.
+	LogKeep = admin.SAMLLogKeep
 	// MaxRelayState is the longest RelayState path accepted.
 	MaxRelayState = 1024
 )

@@ -17,8 +17,8 @@ import (
 	"github.com/gatehouse-sso/gatehouse/sso"
 )
 
-// TestSAMLLogKeep holds admin's copy of how many entries the log keeps
-// equal to the number sso keeps.
+// TestSAMLLogKeep: what saml log says about the log's size is what the
+// ACS keeps.
 func TestSAMLLogKeep(t *testing.T) {
 	if admin.SAMLLogKeep != sso.LogKeep {
 		t.Errorf("admin.SAMLLogKeep = %d, want sso.LogKeep = %d", admin.SAMLLogKeep, sso.LogKeep)
