@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +48,8 @@ func (c *cluster) tokenIDs(t *testing.T, g *group) []string {
 // the old one may still open a node for at most authTTL after the command
 // returned (each node's cache), and from then on every node refuses it.
 func testSCIMTokenChanges(t *testing.T, c *cluster) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for _, tt := range []struct {
 		name string
 		// prepare runs before the nodes verify the old token and
@@ -78,65 +81,66 @@ func testSCIMTokenChanges(t *testing.T, c *cluster) {
 			},
 		},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			g := c.newGroup(t, "token."+strings.ReplaceAll(tt.name, " ", "-"))
-			old := g.token
-			prepared := tt.prepare(t, g)
-			for i := range nodes {
-				for _, tok := range []string{old, prepared} {
-					if tok == "" {
-						continue
-					}
-					if r := c.scim(t, i, g, tok, http.MethodGet, "/Users?count=1", ""); r.status != http.StatusOK {
-						t.Fatalf("before the change, node %d = %s", i, r)
-					}
-				}
-			}
-			newToken := tt.change(t, g, prepared)
-			changed := time.Now() // the command has committed
-			for i := range nodes {
-				if r := c.scim(t, i, g, newToken, http.MethodGet, "/Users?count=1", ""); r.status != http.StatusOK {
-					t.Errorf("the new token on node %d right after the change = %s, want 200", i, r)
-				}
-			}
-
-			// Ask every node with the old token until the bound has passed.
-			lastOK := make([]time.Duration, nodes)
-			firstRefusal := make([]time.Duration, nodes)
-			for i := range firstRefusal {
-				lastOK[i], firstRefusal[i] = -1, -1
-			}
-			bound := changed.Add(authTTL + clockMargin)
-			for time.Now().Before(bound) {
+		wg.Go(func() {
+			t.Run(tt.name, func(t *testing.T) {
+				g := c.newGroup(t, "token."+strings.ReplaceAll(tt.name, " ", "-"))
+				old := g.token
+				prepared := tt.prepare(t, g)
 				for i := range nodes {
-					sent := time.Since(changed)
-					r := c.scim(t, i, g, old, http.MethodGet, "/Users?count=1", "")
-					switch {
-					case r.status == http.StatusOK:
-						lastOK[i] = sent
-					case r.status == http.StatusUnauthorized && isSCIMError(r):
-						if firstRefusal[i] < 0 {
-							firstRefusal[i] = sent
+					for _, tok := range []string{old, prepared} {
+						if tok == "" {
+							continue
 						}
-					default:
-						t.Errorf("the old token on node %d, %s after the change = %s, want 200 or a SCIM 401", i, sent, r)
+						if r := c.scim(t, i, g, tok, http.MethodGet, "/Users?count=1", ""); r.status != http.StatusOK {
+							t.Fatalf("before the change, node %d = %s", i, r)
+						}
 					}
 				}
-				time.Sleep(pollEvery) // polling the nodes, not waiting for work
-			}
-			// The bound has passed: every node refuses the old token.
-			for i := range nodes {
-				if r := c.scim(t, i, g, old, http.MethodGet, "/Users?count=1", ""); r.status != http.StatusUnauthorized || !isSCIMError(r) {
-					t.Errorf("the old token on node %d, %s after the change = %s, want a SCIM 401", i, time.Since(changed).Round(time.Millisecond), r)
+				newToken := tt.change(t, g, prepared)
+				changed := time.Now() // the command has committed
+				for i := range nodes {
+					if r := c.scim(t, i, g, newToken, http.MethodGet, "/Users?count=1", ""); r.status != http.StatusOK {
+						t.Errorf("the new token on node %d right after the change = %s, want 200", i, r)
+					}
 				}
-				if r := c.scim(t, i, g, newToken, http.MethodGet, "/Users?count=1", ""); r.status != http.StatusOK {
-					t.Errorf("the new token on node %d = %s, want 200", i, r)
+
+				// Ask every node with the old token until the bound has passed.
+				lastOK := make([]time.Duration, nodes)
+				firstRefusal := make([]time.Duration, nodes)
+				for i := range firstRefusal {
+					lastOK[i], firstRefusal[i] = -1, -1
 				}
-			}
-			for i := range nodes {
-				t.Logf("node %d: old token last accepted %s, first refused %s after the change", i, since(lastOK[i]), since(firstRefusal[i]))
-			}
+				bound := changed.Add(authTTL + clockMargin)
+				for time.Now().Before(bound) {
+					for i := range nodes {
+						sent := time.Since(changed)
+						r := c.scim(t, i, g, old, http.MethodGet, "/Users?count=1", "")
+						switch {
+						case r.status == http.StatusOK:
+							lastOK[i] = sent
+						case r.status == http.StatusUnauthorized && isSCIMError(r):
+							if firstRefusal[i] < 0 {
+								firstRefusal[i] = sent
+							}
+						default:
+							t.Errorf("the old token on node %d, %s after the change = %s, want 200 or a SCIM 401", i, sent, r)
+						}
+					}
+					time.Sleep(pollEvery) // polling the nodes, not waiting for work
+				}
+				// The bound has passed: every node refuses the old token.
+				for i := range nodes {
+					if r := c.scim(t, i, g, old, http.MethodGet, "/Users?count=1", ""); r.status != http.StatusUnauthorized || !isSCIMError(r) {
+						t.Errorf("the old token on node %d, %s after the change = %s, want a SCIM 401", i, time.Since(changed).Round(time.Millisecond), r)
+					}
+					if r := c.scim(t, i, g, newToken, http.MethodGet, "/Users?count=1", ""); r.status != http.StatusOK {
+						t.Errorf("the new token on node %d = %s, want 200", i, r)
+					}
+				}
+				for i := range nodes {
+					t.Logf("node %d: old token last accepted %s, first refused %s after the change", i, since(lastOK[i]), since(firstRefusal[i]))
+				}
+			})
 		})
 	}
 }

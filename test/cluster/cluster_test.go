@@ -62,11 +62,14 @@ func TestCluster(t *testing.T) {
 	start := time.Now()
 	c := newCluster(t)
 	t.Logf("3 nodes up in %s", time.Since(start).Round(time.Millisecond))
-	// The subtests run in parallel, each on a group of its own: most of
+	// The subtests run all at once, each on a group of its own: most of
 	// their time is spent waiting (for the command line, and for the
 	// staleness bound), and the nodes see a mix of requests, as in
-	// production.
+	// production. (Not t.Parallel: -parallel defaults to the number of
+	// cores.)
 	t.Run("properties", func(t *testing.T) {
+		var wg sync.WaitGroup
+		defer wg.Wait()
 		for _, tt := range []struct {
 			name string
 			fn   func(*testing.T, *cluster)
@@ -82,10 +85,7 @@ func TestCluster(t *testing.T) {
 			{"SAML settings", testSAMLSettings},
 			{"default role", testDefaultRole},
 		} {
-			t.Run(tt.name, func(t *testing.T) {
-				t.Parallel()
-				tt.fn(t, c)
-			})
+			wg.Go(func() { t.Run(tt.name, func(t *testing.T) { tt.fn(t, c) }) })
 		}
 	})
 	// No node answered 500 to anything, whatever the subtests expected.
