@@ -405,11 +405,14 @@ func (c *cluster) browser(t *testing.T) *browser {
 	return &browser{c: c, client: newClient(jar)}
 }
 
-// post posts a form to node i.
+// post posts a form of one of the instance's pages to node i, with the
+// Origin header a browser sends and no Fetch Metadata, as older browsers
+// do: the node's cross-origin check then compares the Origin with the
+// Host header, which the balancer passes on.
 func (b *browser) post(t *testing.T, i int, path string, form url.Values) reply {
 	t.Helper()
 	return b.c.send(t, b.client, i, http.MethodPost, path,
-		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, form.Encode())
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Origin": {b.c.base}}, form.Encode())
 }
 
 // get GETs path (a local path) from node i.
@@ -421,7 +424,11 @@ func (b *browser) get(t *testing.T, i int, path string) reply {
 // callback posts samlResponse to g's ACS on node i.
 func (b *browser) callback(t *testing.T, i int, g *group, samlResponse string) reply {
 	t.Helper()
-	return b.post(t, i, "/groups/"+g.path+"/-/saml/callback", url.Values{"SAMLResponse": {samlResponse}})
+	// The IdP's page posts it: a cross-site POST.
+	u, _ := url.Parse(g.idp.SSOURL)
+	return b.c.send(t, b.client, i, http.MethodPost, "/groups/"+g.path+"/-/saml/callback",
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Origin": {u.Scheme + "://" + u.Host}, "Sec-Fetch-Site": {"cross-site"}},
+		url.Values{"SAMLResponse": {samlResponse}}.Encode())
 }
 
 // signIn follows an accepted ACS answer (a 303 to the continue step) on
