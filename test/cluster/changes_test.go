@@ -44,9 +44,10 @@ func (c *cluster) tokenIDs(t *testing.T, g *group) []string {
 }
 
 // testSCIMTokenChanges resets and revokes a group's SCIM token while every
-// node has just verified it: the new token works on every node at once;
-// the old one may still open a node for at most authTTL after the command
-// returned (each node's cache), and from then on every node refuses it.
+// node keeps being asked with it: the new token works on every node at
+// once; the old one may still open a node for at most authTTL after the
+// command returned (each node's cache), and from then on every node
+// refuses it.
 func testSCIMTokenChanges(t *testing.T, c *cluster) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -96,6 +97,39 @@ func testSCIMTokenChanges(t *testing.T, c *cluster) {
 						}
 					}
 				}
+				// Every node is asked with the old token every pollEvery,
+				// before, during and after the change, so that each has
+				// it cached, freshly or not, when the change commits.
+				type probe struct {
+					node   int
+					sent   time.Time
+					status int
+				}
+				var (
+					mu     sync.Mutex
+					probes []probe
+					poller sync.WaitGroup
+				)
+				stop := make(chan struct{})
+				poller.Go(func() {
+					for {
+						for i := range nodes {
+							sent := time.Now()
+							r := c.scim(t, i, g, old, http.MethodGet, "/Users?count=1", "")
+							if r.status != http.StatusOK && (r.status != http.StatusUnauthorized || !isSCIMError(r)) {
+								t.Errorf("the old token on node %d = %s, want 200 or a SCIM 401", i, r)
+							}
+							mu.Lock()
+							probes = append(probes, probe{i, sent, r.status})
+							mu.Unlock()
+						}
+						select {
+						case <-stop:
+							return
+						case <-time.After(pollEvery): // polling the nodes, not waiting for work
+						}
+					}
+				})
 				newToken := tt.change(t, g, prepared)
 				changed := time.Now() // the command has committed
 				for i := range nodes {
@@ -103,32 +137,29 @@ func testSCIMTokenChanges(t *testing.T, c *cluster) {
 						t.Errorf("the new token on node %d right after the change = %s, want 200", i, r)
 					}
 				}
+				bound := changed.Add(authTTL + clockMargin)
+				time.Sleep(time.Until(bound)) // the documented bound, which this test proves
+				close(stop)
+				poller.Wait()
 
-				// Ask every node with the old token until the bound has passed.
+				// No request sent after the bound was let in; from then on
+				// every node refuses the old token.
 				lastOK := make([]time.Duration, nodes)
 				firstRefusal := make([]time.Duration, nodes)
 				for i := range firstRefusal {
 					lastOK[i], firstRefusal[i] = -1, -1
 				}
-				bound := changed.Add(authTTL + clockMargin)
-				for time.Now().Before(bound) {
-					for i := range nodes {
-						sent := time.Since(changed)
-						r := c.scim(t, i, g, old, http.MethodGet, "/Users?count=1", "")
-						switch {
-						case r.status == http.StatusOK:
-							lastOK[i] = sent
-						case r.status == http.StatusUnauthorized && isSCIMError(r):
-							if firstRefusal[i] < 0 {
-								firstRefusal[i] = sent
-							}
-						default:
-							t.Errorf("the old token on node %d, %s after the change = %s, want 200 or a SCIM 401", i, sent, r)
-						}
+				for _, p := range probes {
+					after := p.sent.Sub(changed)
+					switch {
+					case p.status == http.StatusOK && p.sent.After(bound):
+						t.Errorf("node %d let the old token in %s after the change, later than authTTL (%s)", p.node, after.Round(time.Millisecond), authTTL)
+					case p.status == http.StatusOK && after >= 0:
+						lastOK[p.node] = after
+					case p.status == http.StatusUnauthorized && after >= 0 && firstRefusal[p.node] < 0:
+						firstRefusal[p.node] = after
 					}
-					time.Sleep(pollEvery) // polling the nodes, not waiting for work
 				}
-				// The bound has passed: every node refuses the old token.
 				for i := range nodes {
 					if r := c.scim(t, i, g, old, http.MethodGet, "/Users?count=1", ""); r.status != http.StatusUnauthorized || !isSCIMError(r) {
 						t.Errorf("the old token on node %d, %s after the change = %s, want a SCIM 401", i, time.Since(changed).Round(time.Millisecond), r)

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -51,6 +52,28 @@ func (c *cluster) outcomes(t *testing.T, g *group) map[string]int {
 		m[key]++
 	}
 	return m
+}
+
+// username is the account of the member of g whose SCIM identity has
+// externUID, from the admin API.
+func (c *cluster) username(t *testing.T, g *group, externUID string) string {
+	t.Helper()
+	var members []struct {
+		Username string
+		SCIM     *struct {
+			ExternUID string `json:"extern_uid"`
+		} `json:"group_scim_identity"`
+	}
+	if r := c.api(t, -1, "groups/"+g.id+"/members?per_page=100", &members); r.status != http.StatusOK {
+		t.Fatalf("members = %s", r)
+	}
+	for _, m := range members {
+		if m.SCIM != nil && m.SCIM.ExternUID == externUID {
+			return m.Username
+		}
+	}
+	t.Fatalf("no member of %s has the SCIM extern_uid %s", g.path, externUID)
+	return ""
 }
 
 // refused reports whether r is the ACS's refusal: a 4xx failure page
@@ -193,10 +216,12 @@ func testFlowAcrossNodes(t *testing.T, c *cluster) {
 		return loc
 	}
 
+	username := c.username(t, g, alice.ExternalID)
 	for a := range nodes {
 		bn, cn := (a+1)%nodes, (a+2)%nodes
 		b := c.browser(t)
-		redirect := start(b, a, "/-/account?from=node"+string(rune('0'+a)))
+		relay := fmt.Sprintf("/-/account?from=node%d", a)
+		redirect := start(b, a, relay)
 		id := authnRequestID(t, redirect)
 		response, _ := samltest.SignIn(t, idp(), redirect)
 		acs := b.callback(t, bn, g, response)
@@ -204,13 +229,11 @@ func testFlowAcrossNodes(t *testing.T, c *cluster) {
 			t.Fatalf("request %s from node %d, response at node %d = %s, want 303 to continue", id, a, bn, acs)
 		}
 		cont := b.get(t, bn, acs.header.Get("Location"))
-		if want := "/-/account?from=node" + string(rune('0'+a)); cont.status != http.StatusSeeOther || cont.header.Get("Location") != want {
-			t.Errorf("continue on node %d = %d to %q, want 303 to %q (the RelayState node %d stored)", bn, cont.status, cont.header.Get("Location"), want, a)
+		if cont.status != http.StatusSeeOther || cont.header.Get("Location") != relay {
+			t.Errorf("continue on node %d = %d to %q, want 303 to %q (the RelayState node %d stored)", bn, cont.status, cont.header.Get("Location"), relay, a)
 		}
-		if got, err := b.me(t, cn); err != nil {
-			t.Errorf("after the sign-in, node %d: %v", cn, err)
-		} else if got == "" {
-			t.Errorf("node %d sees no user signed in", cn)
+		if got, err := b.me(t, cn); err != nil || got != username {
+			t.Errorf("after the sign-in, node %d sees %q, %v; want %s signed in", cn, got, err, username)
 		}
 
 		// The same response, and a new one to the same request, at the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -21,10 +22,12 @@ type person struct {
 	ExternalID, UserName, Name, Given string
 }
 
-func newPerson(prefix string, n int) person {
-	given := fmt.Sprintf("%s%03d", prefix, n)
+// newPerson is the nth person of a series: a GUID externalId, as Entra
+// sends, and an email userName.
+func newPerson(series string, n int) person {
+	given := fmt.Sprintf("%s%03d", series, n)
 	return person{
-		ExternalID: fmt.Sprintf("%08x-0000-4000-8000-%012d", len(prefix), n) + "-" + prefix,
+		ExternalID: fmt.Sprintf("%08x-0000-4000-8000-%012d", crc32.ChecksumIEEE([]byte(series)), n),
 		UserName:   given + "@cluster.example",
 		Name:       given + " Tester",
 		Given:      given,
