@@ -127,10 +127,12 @@ func newCluster(t *testing.T) *cluster {
 		t.Fatal(err)
 	}
 	c := &cluster{bin: bin, env: map[string]string{"GATEHOUSE_DB": pgstoretest.DSN(t)}}
+	// The balancer's address is the nodes' base URL; it serves once they
+	// are up.
 	c.lb = &balancer{}
-	lb := httptest.NewServer(c.lb)
+	lb := httptest.NewUnstartedServer(c.lb)
 	t.Cleanup(lb.Close)
-	c.base = lb.URL
+	c.base = "http://" + lb.Listener.Addr().String()
 	c.http = newClient(nil)
 
 	env := map[string]string{
@@ -172,6 +174,7 @@ func newCluster(t *testing.T) *cluster {
 		targets[i], _ = url.Parse(s.URL)
 	}
 	c.lb.start(targets)
+	lb.Start()
 
 	c.gh(t, "user", "create", "--username", owner, "--email", "owner@example.com", "--name", "Olivia Owner")
 	c.token = c.gh(t, "token", "create", "--user", owner, "--name", "cluster")
@@ -202,6 +205,7 @@ type balancer struct {
 	counts []map[int]int // per node, answers by status
 }
 
+// start sets the nodes; call it before the balancer serves.
 func (b *balancer) start(targets []*url.URL) {
 	b.targets = targets
 	b.counts = make([]map[int]int, len(targets))
@@ -234,10 +238,6 @@ func (b *balancer) start(targets []*url.URL) {
 }
 
 func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if b.proxy == nil {
-		http.Error(w, "the nodes are not up yet", http.StatusServiceUnavailable)
-		return
-	}
 	if v := r.Header.Get(nodeHeader); v != "" {
 		if i, err := strconv.Atoi(v); err != nil || i < 0 || i >= len(b.targets) {
 			http.Error(w, "no node "+v, http.StatusBadRequest)
