@@ -195,7 +195,9 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // Serve serves on ln (closing it when done) until ctx is cancelled. Then
-// /-/ready starts answering 503, the listener closes, idle connections close,
+// /-/ready starts answering 503, for Config.DrainDelay requests are still
+// served (on connections closed after each response), the listener closes,
+// idle connections close,
 // and Serve waits up to Config.ShutdownTimeout for requests in flight to
 // finish before it closes their connections. It returns nil after a clean
 // shutdown, and an error when serving failed or the drain timed out. Requests'
@@ -230,8 +232,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	s.drainOnce.Do(func() { close(s.draining) })
-	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
 	start := time.Now()
+	if d := s.cfg.DrainDelay; d > 0 {
+		// Still serving, but /-/ready says 503 and every response closes
+		// its connection, so clients come back through the load balancer
+		// to another node.
+		s.log.Info("draining", "drain_delay", d.String())
+		hs.SetKeepAlivesEnabled(false)
+		select {
+		case <-time.After(d):
+		case err := <-served:
+			return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
+		}
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := hs.Shutdown(sctx)
