@@ -205,7 +205,7 @@ func (s *Server) Run(ctx context.Context) error {
 // Serve is meant to be called once per Server.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
-		Handler:           s.handler,
+		Handler:           http.HandlerFunc(s.serveDraining),
 		TLSConfig:         s.cfg.tls,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
@@ -235,10 +235,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	start := time.Now()
 	if d := s.cfg.DrainDelay; d > 0 {
 		// Still serving, but /-/ready says 503 and every response closes
-		// its connection, so clients come back through the load balancer
-		// to another node.
+		// its connection (serveDraining), so clients come back through the
+		// load balancer to another node.
 		s.log.Info("draining", "drain_delay", d.String())
-		hs.SetKeepAlivesEnabled(false)
 		select {
 		case <-time.After(d):
 		case err := <-served:
@@ -258,6 +257,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("stopped", "drained_in", time.Since(start).String())
 	return nil
+}
+
+// serveDraining serves r, closing its connection after the response once
+// shutdown has begun. Idle keep-alive connections are left open meanwhile:
+// closing one races with a request its client may be sending on it, which
+// would get no answer at all, while a request on it now gets a whole answer
+// and the client then opens a new connection.
+func (s *Server) serveDraining(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.draining:
+		w.Header().Set("Connection", "close")
+	default:
+	}
+	s.handler.ServeHTTP(w, r)
 }
 
 var _ http.Handler = (*Server)(nil)
