@@ -167,8 +167,9 @@ const (
 type stats struct {
 	acked, failed, refused, unknown, truncated atomic.Int64
 	mu                                         sync.Mutex
-	status                                     map[int]int // every status answered
-	problems                                   []string    // wrong answers, at most 20
+	status                                     map[int]int    // every status answered
+	byNode                                     map[string]int // acknowledgements by server
+	problems                                   []string       // wrong answers, at most 20
 }
 
 func (s *stats) problem(format string, args ...any) {
@@ -179,13 +180,23 @@ func (s *stats) problem(format string, args ...any) {
 	}
 }
 
-func (s *stats) saw(code int) {
+func (s *stats) saw(node string, code int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.status == nil {
-		s.status = map[int]int{}
+		s.status, s.byNode = map[int]int{}, map[string]int{}
 	}
 	s.status[code]++
+	if code/100 == 2 {
+		s.byNode[node]++
+	}
+}
+
+// acksBy is how many writes the server at base acknowledged.
+func (s *stats) acksBy(base string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byNode[base]
 }
 
 // count5xx is how many answers were 5xx; except503 leaves out 503.
@@ -280,7 +291,7 @@ func (l *load) run(ctx context.Context) {
 	for _, w := range l.writers {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				if out := l.step(ctx, w); l.untilError && (out == outUnknown || out == outRefused || out == outTruncated) {
+				if out := l.step(w); l.untilError && (out == outUnknown || out == outRefused || out == outTruncated) {
 					return
 				}
 			}
@@ -297,7 +308,7 @@ const (
 
 // step sends one write of w: create, update of several attributes at
 // once, deprovision, reactivate or delete, as Entra ID sends them.
-func (l *load) step(ctx context.Context, w *writer) int {
+func (l *load) step(w *writer) int {
 	var live []*user
 	for _, u := range w.users {
 		if !u.retired && u.state["exists"] == "true" {
@@ -306,16 +317,16 @@ func (l *load) step(ctx context.Context, w *writer) int {
 	}
 	r := w.rng.IntN(100)
 	if len(live) < 3 || r < 25 {
-		return l.create(ctx, w)
+		return l.create(w)
 	}
 	u := live[w.rng.IntN(len(live))]
 	switch {
 	case r < 60:
-		return l.update(ctx, w, u)
+		return l.update(w, u)
 	case r < 90:
-		return l.setActive(ctx, w, u, u.state["active"] != "true")
+		return l.setActive(w, u, u.state["active"] != "true")
 	default:
-		return l.remove(ctx, w, u)
+		return l.remove(w, u)
 	}
 }
 
@@ -325,7 +336,7 @@ func (l *load) usersURL(rng *rand.Rand) string {
 	return l.nodes.pick(rng) + "/api/scim/v2/groups/" + groupPath + "/Users"
 }
 
-func (l *load) create(ctx context.Context, w *writer) int {
+func (l *load) create(w *writer) int {
 	w.next++
 	u := &user{key: fmt.Sprintf("w%d-%d", w.n, w.next)}
 	w.users = append(w.users, u)
@@ -344,10 +355,10 @@ func (l *load) create(ctx context.Context, w *writer) int {
 		"emails":         []map[string]any{{"primary": true, "type": "work", "value": email}},
 		enterpriseSchema: map[string]any{"department": st["department"]},
 	}
-	return l.write(ctx, w, u, "create", http.MethodPost, l.usersURL(w.rng), body, st)
+	return l.write(w, u, "create", http.MethodPost, l.usersURL(w.rng), body, st)
 }
 
-func (l *load) update(ctx context.Context, w *writer, u *user) int {
+func (l *load) update(w *writer, u *user) int {
 	st := clone(u.state)
 	for _, k := range []string{"displayName", "givenName", "familyName", "title", "department"} {
 		st[k] = word(w.rng)
@@ -373,12 +384,12 @@ func (l *load) update(ctx context.Context, w *writer, u *user) int {
 		}
 	}
 	body := map[string]any{"schemas": []string{patchSchema}, "Operations": ops}
-	return l.write(ctx, w, u, "update", http.MethodPatch, l.usersURL(w.rng)+"/"+u.id, body, st)
+	return l.write(w, u, "update", http.MethodPatch, l.usersURL(w.rng)+"/"+u.id, body, st)
 }
 
 // setActive deprovisions (active false: the SCIM identity inactive and
 // the membership removed, together) or reactivates.
-func (l *load) setActive(ctx context.Context, w *writer, u *user, active bool) int {
+func (l *load) setActive(w *writer, u *user, active bool) int {
 	st := clone(u.state)
 	st["active"], st["member"] = strconv.FormatBool(active), strconv.FormatBool(active)
 	op := "reactivate"
@@ -393,11 +404,11 @@ func (l *load) setActive(ctx context.Context, w *writer, u *user, active bool) i
 	}
 	body := map[string]any{"schemas": []string{patchSchema},
 		"Operations": []map[string]any{{"op": "Replace", "path": "active", "value": v}}}
-	return l.write(ctx, w, u, op, http.MethodPatch, l.usersURL(w.rng)+"/"+u.id, body, st)
+	return l.write(w, u, op, http.MethodPatch, l.usersURL(w.rng)+"/"+u.id, body, st)
 }
 
-func (l *load) remove(ctx context.Context, w *writer, u *user) int {
-	return l.write(ctx, w, u, "delete", http.MethodDelete, l.usersURL(w.rng)+"/"+u.id, nil, acklog.Gone())
+func (l *load) remove(w *writer, u *user) int {
+	return l.write(w, u, "delete", http.MethodDelete, l.usersURL(w.rng)+"/"+u.id, nil, acklog.Gone())
 }
 
 func clone(s acklog.State) acklog.State {
@@ -411,7 +422,7 @@ func clone(s acklog.State) acklog.State {
 // write sends one request and logs it: Sent before, then Ack (2xx) or
 // Fail (4xx, or a connection refused, which never reached the server), and
 // nothing more when the outcome is unknown.
-func (l *load) write(ctx context.Context, w *writer, u *user, op, method, url string, body any, st acklog.State) int {
+func (l *load) write(w *writer, u *user, op, method, url string, body any, st acklog.State) int {
 	log := func(kind string, status int) {
 		if err := l.f.acks.Append(acklog.Record{Kind: kind, Op: op, Key: u.key, ID: u.id, Status: status, State: st}); err != nil {
 			panic(err) // the client's own disk failed: nothing can be judged
@@ -425,7 +436,10 @@ func (l *load) write(ctx context.Context, w *writer, u *user, op, method, url st
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	// No context: ending a round lets the requests in flight finish (the
+	// client's timeout bounds them), so that ending the load never turns
+	// an answer into an unknown outcome.
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		panic(err)
 	}
@@ -447,7 +461,8 @@ func (l *load) write(ctx context.Context, w *writer, u *user, op, method, url st
 	}
 	respBody, rerr := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	l.stats.saw(resp.StatusCode)
+	node, _, _ := strings.Cut(url, "/api/")
+	l.stats.saw(node, resp.StatusCode)
 	if rerr != nil {
 		l.stats.truncated.Add(1)
 		u.retired = true
