@@ -30,6 +30,7 @@ func TestKill9UnderSCIMWrites(t *testing.T) {
 	seed := seed(t)
 	for i, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel() // the backends wait on different things
 			began := time.Now()
 			f := setup(t, bin, b)
 			l := newLoad(f, killWriters, seed+uint64(i))

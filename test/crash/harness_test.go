@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -651,18 +653,31 @@ type verification struct {
 }
 
 // verify checks the server at base against everything the writers were
-// told: no acknowledged write lost, nothing half-applied (a state that is
-// no write's, or a SCIM identity whose membership disagrees with its
-// active flag), no duplicate users.
+// told (see check), failing t for each problem.
 func (f *fixture) verify(t *testing.T, base string) verification {
 	t.Helper()
+	v, problems, err := f.check(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	return v
+}
+
+// check checks the server at base: no acknowledged write lost, nothing
+// half-applied (a state that is no write's, or a SCIM identity whose
+// membership disagrees with its active flag, or a membership left by a
+// delete), no duplicate users.
+func (f *fixture) check(base string) (verification, []string, error) {
 	v, err := f.view(base)
 	if err != nil {
-		t.Fatalf("reading the server's users: %v", err)
+		return verification{}, nil, fmt.Errorf("reading the server's users: %w", err)
 	}
 	recs, err := acklog.Read(f.ackPath)
 	if err != nil {
-		t.Fatal(err)
+		return verification{}, nil, err
 	}
 	rep, err := acklog.Check(acklog.Expect(recs), func(e *acklog.Expectation) (acklog.State, error) {
 		u, ok := v.users[e.Key]
@@ -672,28 +687,30 @@ func (f *fixture) verify(t *testing.T, base string) verification {
 		return u.state(v.members[e.Key]), nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		return verification{}, nil, err
 	}
+	var problems []string
 	if rep.Lost > 0 {
-		t.Errorf("acknowledged writes lost or wrong: %s", rep)
+		problems = append(problems, fmt.Sprintf("acknowledged writes lost or wrong: %s", rep))
 	}
-	for key, u := range v.users {
+	for _, key := range slices.Sorted(maps.Keys(v.users)) {
+		u := v.users[key]
 		if member, ok := v.members[key]; u.Active != (ok && member) {
-			t.Errorf("user %s half-deprovisioned: SCIM active=%v, member=%v", key, u.Active, ok && member)
+			problems = append(problems, fmt.Sprintf("user %s half-deprovisioned: SCIM active=%v, member=%v", key, u.Active, ok && member))
 		}
 	}
 	for key := range v.members {
 		if _, ok := v.users[key]; !ok {
-			t.Errorf("member %s has no SCIM user: a half-applied delete", key)
+			problems = append(problems, fmt.Sprintf("member %s has no SCIM user: a half-applied delete", key))
 		}
 	}
 	if len(v.orphans) > 0 {
-		t.Errorf("members without a SCIM identity (a half-applied delete): %v", v.orphans)
+		problems = append(problems, fmt.Sprintf("members without a SCIM identity (a half-applied delete): %v", v.orphans))
 	}
 	if len(v.dups) > 0 {
-		t.Errorf("duplicate users: %v", v.dups)
+		problems = append(problems, fmt.Sprintf("duplicate users: %v", v.dups))
 	}
-	return verification{checked: rep.Checked, lost: rep.Lost}
+	return verification{checked: rep.Checked, lost: rep.Lost}, problems, nil
 }
 
 // checkDatabase opens the database directly while no server runs: on

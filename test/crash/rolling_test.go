@@ -32,6 +32,7 @@ func TestTwoVersionsDuringMigration(t *testing.T) {
 	seed := seed(t)
 	for i, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel() // the backends wait on different things
 			f := setup(t, old, b)
 			l := newLoad(f, killWriters, seed+uint64(i))
 			l.untilError = false // every request must be answered

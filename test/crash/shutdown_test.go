@@ -33,6 +33,7 @@ func TestSIGTERMUnderSCIMWrites(t *testing.T) {
 	seed := seed(t)
 	for i, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel() // the backends wait on different things
 			f := setup(t, bin, b)
 			l := newLoad(f, killWriters, seed+uint64(i))
 			for round, delay := range []time.Duration{3 * time.Second, 0} {
