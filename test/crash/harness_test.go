@@ -11,6 +11,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"slices"
@@ -168,10 +169,14 @@ const (
 // stats counts what the SCIM clients saw; safe for concurrent use.
 type stats struct {
 	acked, failed, refused, unknown, truncated atomic.Int64
-	mu                                         sync.Mutex
-	status                                     map[int]int    // every status answered
-	byNode                                     map[string]int // acknowledgements by server
-	problems                                   []string       // wrong answers, at most 20
+	// unknownKeptAlive are the requests without an answer that were sent
+	// on a kept-alive connection (a shutdown closing idle connections races
+	// with them); the others were on a new connection.
+	unknownKeptAlive atomic.Int64
+	mu               sync.Mutex
+	status           map[int]int    // every status answered
+	byNode           map[string]int // acknowledgements by server
+	problems         []string       // wrong answers, at most 20
 }
 
 func (s *stats) problem(format string, args ...any) {
@@ -217,8 +222,8 @@ func (s *stats) count5xx(except503 bool) int {
 func (s *stats) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return fmt.Sprintf("acknowledged %d, refused by the server %d, connection refused %d, no answer %d, cut-off answers %d, statuses %v",
-		s.acked.Load(), s.failed.Load(), s.refused.Load(), s.unknown.Load(), s.truncated.Load(), s.status)
+	return fmt.Sprintf("acknowledged %d, refused by the server %d, connection refused %d, no answer %d (%d on a kept-alive connection), cut-off answers %d, statuses %v",
+		s.acked.Load(), s.failed.Load(), s.refused.Load(), s.unknown.Load(), s.unknownKeptAlive.Load(), s.truncated.Load(), s.status)
 }
 
 // user is one SCIM user as the writer that owns it knows it.
@@ -445,6 +450,10 @@ func (l *load) write(w *writer, u *user, op, method, url string, body any, st ac
 	if err != nil {
 		panic(err)
 	}
+	var reused atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(ci httptrace.GotConnInfo) { reused.Store(ci.Reused) },
+	}))
 	req.Header.Set("Authorization", "Bearer "+l.f.scim)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/scim+json")
@@ -458,6 +467,9 @@ func (l *load) write(w *writer, u *user, op, method, url string, body any, st ac
 			return outRefused
 		}
 		l.stats.unknown.Add(1)
+		if reused.Load() {
+			l.stats.unknownKeptAlive.Add(1)
+		}
 		u.retired = true
 		return outUnknown
 	}
