@@ -73,6 +73,11 @@ func TestKill9UnderSCIMWrites(t *testing.T) {
 			t.Logf("%s: %d rounds in %v, %d writes acknowledged, %d acknowledged users checked after the last restart (%d checks over all restarts), %d lost, failed: %v",
 				b.name, killRounds, time.Since(began).Round(time.Millisecond), f.acks.Count(acklog.Ack), final.checked, checked, final.lost, t.Failed())
 			t.Logf("clients saw: %v", l.stats)
+			if b.sqlite == "" {
+				// The server process is what crashes here, not PostgreSQL,
+				// so these do not decide the outcome; they are recorded.
+				t.Logf("PostgreSQL: %s", f.pgSettings(t, "fsync", "synchronous_commit"))
+			}
 		})
 	}
 }

@@ -781,3 +781,22 @@ GROUP BY group_id, extern_uid_key HAVING COUNT(*) > 1`); len(got) > 0 {
 		t.Errorf("SCIM identities sharing an externalId: %q", got)
 	}
 }
+
+// pgSettings returns name=value for each PostgreSQL setting named.
+func (f *fixture) pgSettings(t *testing.T, names ...string) string {
+	t.Helper()
+	db, err := sql.Open("pgx", f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var out []string
+	for _, n := range names {
+		var v string
+		if err := db.QueryRow("SELECT current_setting($1)", n).Scan(&v); err != nil {
+			t.Fatalf("reading %s: %v", n, err)
+		}
+		out = append(out, n+"="+v)
+	}
+	return strings.Join(out, " ")
+}
