@@ -195,14 +195,14 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // Serve serves on ln (closing it when done) until ctx is cancelled. Then
-// /-/ready starts answering 503, for Config.DrainDelay requests are still
-// served (on connections closed after each response), the listener closes,
-// idle connections close,
-// and Serve waits up to Config.ShutdownTimeout for requests in flight to
-// finish before it closes their connections. It returns nil after a clean
-// shutdown, and an error when serving failed or the drain timed out. Requests'
-// contexts do not derive from ctx, so cancelling ctx lets them complete.
-// Serve is meant to be called once per Server.
+// /-/ready starts answering 503, requests are still served for
+// Config.DrainDelay (each connection closed after its response), the
+// listener closes, idle connections close, and Serve waits up to
+// Config.ShutdownTimeout for requests in flight to finish before it closes
+// their connections. It returns nil after a clean shutdown, and an error
+// when serving failed or the drain timed out. Requests' contexts do not
+// derive from ctx, so cancelling ctx lets them complete. Serve is meant to
+// be called once per Server.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           http.HandlerFunc(s.serveDraining),
