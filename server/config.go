@@ -89,6 +89,12 @@ type Config struct {
 	// cancelled, for requests in flight to finish before it closes their
 	// connections. Default 30s.
 	ShutdownTimeout time.Duration
+	// DrainDelay is how long Serve, once its context is cancelled, goes on
+	// serving with /-/ready answering 503 (and keep-alives off) before it
+	// closes the listener, so that a load balancer probing readiness stops
+	// sending requests before they would be refused. Default 0: close at
+	// once.
+	DrainDelay time.Duration
 
 	// MaxBodyBytes bounds every request body; a handler that reads past it gets
 	// an *http.MaxBytesError, which is rendered as 413. Default 1 MiB.
@@ -237,6 +243,9 @@ func (c Config) validate() (*settings, error) {
 		case *d.d == 0:
 			*d.d = d.def
 		}
+	}
+	if s.DrainDelay < 0 {
+		bad("drain delay %v is negative", s.DrainDelay)
 	}
 	switch {
 	case s.MaxBodyBytes < 0:

@@ -195,15 +195,17 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // Serve serves on ln (closing it when done) until ctx is cancelled. Then
-// /-/ready starts answering 503, the listener closes, idle connections close,
-// and Serve waits up to Config.ShutdownTimeout for requests in flight to
-// finish before it closes their connections. It returns nil after a clean
-// shutdown, and an error when serving failed or the drain timed out. Requests'
-// contexts do not derive from ctx, so cancelling ctx lets them complete.
-// Serve is meant to be called once per Server.
+// /-/ready starts answering 503, requests are still served for
+// Config.DrainDelay (each connection closed after its response), the
+// listener closes, idle connections close, and Serve waits up to
+// Config.ShutdownTimeout for requests in flight to finish before it closes
+// their connections. It returns nil after a clean shutdown, and an error
+// when serving failed or the drain timed out. Requests' contexts do not
+// derive from ctx, so cancelling ctx lets them complete. Serve is meant to
+// be called once per Server.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
-		Handler:           s.handler,
+		Handler:           http.HandlerFunc(s.serveDraining),
 		TLSConfig:         s.cfg.tls,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
@@ -230,8 +232,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	s.drainOnce.Do(func() { close(s.draining) })
-	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
 	start := time.Now()
+	if d := s.cfg.DrainDelay; d > 0 {
+		// Still serving, but /-/ready says 503 and every response closes
+		// its connection (serveDraining), so clients come back through the
+		// load balancer to another node.
+		s.log.Info("draining", "drain_delay", d.String())
+		select {
+		case <-time.After(d):
+		case err := <-served:
+			return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
+		}
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := hs.Shutdown(sctx)
@@ -244,6 +257,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("stopped", "drained_in", time.Since(start).String())
 	return nil
+}
+
+// serveDraining serves r, closing its connection after the response once
+// shutdown has begun. Idle keep-alive connections are left open meanwhile:
+// closing one races with a request its client may be sending on it, which
+// would get no answer at all, while a request on it now gets a whole answer
+// and the client then opens a new connection.
+func (s *Server) serveDraining(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.draining:
+		w.Header().Set("Connection", "close")
+	default:
+	}
+	s.handler.ServeHTTP(w, r)
 }
 
 var _ http.Handler = (*Server)(nil)

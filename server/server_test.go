@@ -240,6 +240,56 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	}
 }
 
+// TestDrainDelay checks that, for Config.DrainDelay after shutdown begins,
+// the server still serves requests, /-/ready answers 503 and every response
+// closes its connection. The delay is long, so that no timing matters; the
+// test ends Serve by closing its listener.
+func TestDrainDelay(t *testing.T) {
+	s, logs := newTestServer(t, Config{DrainDelay: time.Hour})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+	// The listener accepts before Serve runs; wait until it serves.
+	if res, err := http.Get(base + "/-/health"); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+	}
+
+	cancel()
+	<-s.draining
+	for _, tt := range []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/-/ready", 503, "shutting down"},
+		{"/-/health", 200, "ok"},
+	} {
+		res, err := http.Get(base + tt.path)
+		if err != nil {
+			t.Fatalf("GET %s while draining: %v", tt.path, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.status || string(b) != tt.body || !res.Close {
+			t.Errorf("GET %s while draining = %d %q (closes the connection: %v), want %d %q closing it", tt.path, res.StatusCode, b, res.Close, tt.status, tt.body)
+		}
+	}
+	if len(logs.find(t, "draining")) != 1 {
+		t.Errorf("the drain is not logged; log:\n%s", logs)
+	}
+	ln.Close()
+	if err := <-done; err == nil {
+		t.Error("Serve after its listener closed = nil, want an error")
+	}
+}
+
 func TestShutdownTimeout(t *testing.T) {
 	s, _ := newTestServer(t, Config{ShutdownTimeout: 50 * time.Millisecond})
 	entered := make(chan struct{})

@@ -35,6 +35,7 @@ func runServe(ctx context.Context, c *cli) error {
 	groupLabels := fs.Bool("metrics-group-labels", false, "label SCIM and SAML metrics with the group path (only with few groups: every group adds series; env GATEHOUSE_METRICS_GROUP_LABELS)")
 	secretKeyFile := fs.String("secret-key-file", "", "file holding a secret of at least 32 bytes that seals the SAML SP private key in the database; every node the same file (env GATEHOUSE_SECRET_KEY_FILE)")
 	demoMode := fs.Bool("demo", false, "demo mode, for trying Gatehouse only: a group \"demo\" whose identity provider is a built-in simulator (env GATEHOUSE_DEMO)")
+	drainDelay := fs.Duration("drain-delay", 0, "on SIGTERM, go on serving this long while /-/ready answers 503, so load balancers stop sending requests before the listener closes (env GATEHOUSE_DRAIN_DELAY)")
 	adminPWFile := fs.String("initial-admin-password-file", "", "file holding the password of the first administrator, root (default: generate a one-time password and print it once)")
 	if err := c.parse(fs); err != nil {
 		return err
@@ -108,6 +109,7 @@ func runServe(ctx context.Context, c *cli) error {
 		TrustedProxies: trusted,
 		Logger:         log,
 		DB:             s,
+		DrainDelay:     *drainDelay,
 	})
 	if err != nil {
 		return usagef("%v", err)

@@ -43,16 +43,37 @@ func Build(t testing.TB, tags ...string) string {
 	return bin
 }
 
+// BuildPlain is Build without the race detector, whatever the test runs
+// with: for tests whose subject is the process's life (crashes, restarts,
+// two versions), where a binary ten times slower would only mean fewer
+// writes and slower restarts. The race detector still covers the server's
+// code in its own packages' tests.
+func BuildPlain(t testing.TB, tags ...string) string {
+	t.Helper()
+	bin, err := buildTo(t.TempDir(), false, tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := statSources(); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 // BuildTo is Build into dir, for a TestMain that builds once per package.
 // It does not look at the sources; call StatSources from a test for that.
 func BuildTo(dir string, tags ...string) (string, error) {
+	return buildTo(dir, RaceEnabled(), tags)
+}
+
+func buildTo(dir string, race bool, tags []string) (string, error) {
 	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if p, err := exec.LookPath("go"); err == nil {
 		goTool = p
 	}
 	bin := filepath.Join(dir, "gatehouse")
 	args := []string{"build", "-o", bin}
-	if RaceEnabled() {
+	if race {
 		args = append(args, "-race")
 	}
 	if len(tags) > 0 {

@@ -33,7 +33,15 @@ const (
 // Migrations returns the migration files of one database: SQLiteDir or
 // PostgresDir.
 func Migrations(dir string) (fs.FS, error) {
-	return fs.Sub(migrationFiles, "migrations/"+dir)
+	base, err := fs.Sub(migrationFiles, "migrations/"+dir)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := extraMigrations(dir)
+	if err != nil || extra == nil {
+		return base, err
+	}
+	return overlayFS{base: base, extra: extra}, nil
 }
 
 // MigrateConfig says how to migrate one database.

@@ -125,3 +125,16 @@ func TestFindUnique(t *testing.T) {
 		}
 	}
 }
+
+// TestNoTestMigrations checks that the real build embeds no migration of
+// the test-only "next release" (versions from 90000, built with -tags
+// gatehouse_testnext for test/crash).
+func TestNoTestMigrations(t *testing.T) {
+	for _, dir := range []string{SQLiteDir, PostgresDir} {
+		for _, v := range versions(t, dir) {
+			if v >= 90000 {
+				t.Errorf("%s migrations include version %d, which only test builds may embed", dir, v)
+			}
+		}
+	}
+}
