@@ -91,18 +91,32 @@ func (t *Target) call(ctx context.Context, rec *recorder, method, path string, b
 	if body != nil {
 		req.Header.Set("Content-Type", "application/scim+json; charset=utf-8")
 	}
+	t0 := time.Now()
 	resp, err := t.client().Do(req)
 	if err != nil {
-		rec.request(0)
+		rec.request(kind(method, path), 0, time.Since(t0))
 		return reply{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	rec.request(resp.StatusCode)
+	rec.request(kind(method, path), resp.StatusCode, time.Since(t0))
 	if err != nil {
 		return reply{status: resp.StatusCode}, err
 	}
 	return reply{status: resp.StatusCode, body: b}, nil
+}
+
+// kind names a SCIM request's kind for the latency breakdown.
+func kind(method, path string) string {
+	switch {
+	case strings.Contains(path, "filter="):
+		return method + " filter"
+	case strings.Contains(path, "startIndex="):
+		return method + " page"
+	case strings.HasPrefix(path, "/Users/"):
+		return method + " /Users/{id}"
+	}
+	return method + " " + path
 }
 
 // statusError is an answer with a status the workload did not expect.

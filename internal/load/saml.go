@@ -278,18 +278,19 @@ type browser struct {
 	rec     *recorder
 }
 
-func (b *browser) do(req *http.Request) (*http.Response, []byte, error) {
+func (b *browser) do(kind string, req *http.Request) (*http.Response, []byte, error) {
 	for k, v := range b.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}
+	t0 := time.Now()
 	resp, err := b.c.Do(req)
 	if err != nil {
-		b.rec.request(0)
+		b.rec.request(kind, 0, time.Since(t0))
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	b.rec.request(resp.StatusCode)
+	b.rec.request(kind, resp.StatusCode, time.Since(t0))
 	for _, c := range resp.Cookies() {
 		if c.MaxAge < 0 || c.Value == "" {
 			delete(b.cookies, c.Name)
@@ -367,7 +368,7 @@ func (r *Runner) SignIn(ctx context.Context, st *SAMLTarget, n, replays int) *Su
 		if !st.IdPInitiated {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.node()+"/groups/"+st.Group+"/-/saml/sso", strings.NewReader(""))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			resp, body, err := b.do(req)
+			resp, body, err := b.do("POST sso (start)", req)
 			if err != nil {
 				return false, err
 			}
@@ -400,7 +401,7 @@ func (r *Runner) SignIn(ctx context.Context, st *SAMLTarget, n, replays int) *Su
 		for k, v := range b.cookies {
 			cookies[k] = v
 		}
-		resp, body, err := b.do(req)
+		resp, body, err := b.do("POST callback (ACS)", req)
 		if err != nil {
 			return false, err
 		}
@@ -412,7 +413,7 @@ func (r *Runner) SignIn(ctx context.Context, st *SAMLTarget, n, replays int) *Su
 			next = lu.RequestURI()
 		}
 		req, _ = http.NewRequestWithContext(ctx, http.MethodGet, st.node()+next, nil)
-		resp, body, err = b.do(req)
+		resp, body, err = b.do("GET continue", req)
 		if err != nil {
 			return false, err
 		}
@@ -420,7 +421,7 @@ func (r *Runner) SignIn(ctx context.Context, st *SAMLTarget, n, replays int) *Su
 			return false, fmt.Errorf("GET %s = %d without a session cookie: the sign-in did not finish: %.200s", next, resp.StatusCode, body)
 		}
 		req, _ = http.NewRequestWithContext(ctx, http.MethodGet, st.node()+"/api/v4/user", nil)
-		resp, body, err = b.do(req)
+		resp, body, err = b.do("GET /api/v4/user", req)
 		if err != nil {
 			return false, err
 		}
@@ -440,7 +441,7 @@ func (r *Runner) SignIn(ctx context.Context, st *SAMLTarget, n, replays int) *Su
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.node()+p.acs,
 			strings.NewReader(url.Values{"SAMLResponse": {p.response}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, _, err := b.do(req)
+		resp, _, err := b.do("POST callback (replay)", req)
 		if err != nil {
 			continue
 		}

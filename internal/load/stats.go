@@ -35,13 +35,25 @@ type Summary struct {
 	Max      float64 `json:"max_ms"`
 	// Status counts the workload's requests by HTTP status; "network" is
 	// a request that got no answer.
-	Status     map[string]int `json:"status"`
-	FirstError string         `json:"first_error,omitempty"`
+	Status map[string]int `json:"status"`
+	// Parts are the latencies of each kind of request the operations
+	// made ("GET filter", "POST /Users", …), answered or not.
+	Parts      []Part `json:"parts,omitempty"`
+	FirstError string `json:"first_error,omitempty"`
 	// Users is what a paged read saw; Replays and ReplaysAccepted what a
 	// sign-in run replayed (a replay accepted is a security failure).
 	Users           int `json:"users,omitempty"`
 	Replays         int `json:"replays,omitempty"`
 	ReplaysAccepted int `json:"replays_accepted"`
+}
+
+// Part is the latency of one kind of request.
+type Part struct {
+	Kind  string  `json:"kind"`
+	Count int     `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
 }
 
 // ServerErrors is the number of requests answered 5xx.
@@ -81,6 +93,11 @@ func (s *Summary) String() string {
 		parts[i] = fmt.Sprintf("%s×%d", c, s.Status[c])
 	}
 	fmt.Fprintf(&b, "\n  %d requests: %s", s.Requests, strings.Join(parts, " "))
+	if len(s.Parts) > 1 {
+		for _, p := range s.Parts {
+			fmt.Fprintf(&b, "\n    %-22s n=%d p50=%s p99=%s max=%s", p.Kind, p.Count, ms(p.P50), ms(p.P99), ms(p.Max))
+		}
+	}
 	if s.Replays > 0 {
 		fmt.Fprintf(&b, "\n  replays sent: %d, replays accepted: %d", s.Replays, s.ReplaysAccepted)
 	}
@@ -129,6 +146,7 @@ type recorder struct {
 
 	mu       sync.Mutex
 	lat      []time.Duration
+	kinds    map[string][]time.Duration
 	status   map[string]int
 	requests int
 	skipped  int
@@ -139,13 +157,14 @@ type recorder struct {
 }
 
 func newRecorder(name, idp string, total int) *recorder {
-	r := &recorder{name: name, idp: idp, start: time.Now(), status: map[string]int{}}
+	r := &recorder{name: name, idp: idp, start: time.Now(), status: map[string]int{}, kinds: map[string][]time.Duration{}}
 	r.total.Store(int64(total))
 	return r
 }
 
-// request counts one HTTP request's status; 0 is no answer.
-func (r *recorder) request(status int) {
+// request counts one HTTP request of a kind, its status (0: no answer)
+// and how long it took.
+func (r *recorder) request(kind string, status int, d time.Duration) {
 	k := "network"
 	if status > 0 {
 		k = strconv.Itoa(status)
@@ -153,6 +172,7 @@ func (r *recorder) request(status int) {
 	r.mu.Lock()
 	r.status[k]++
 	r.requests++
+	r.kinds[kind] = append(r.kinds[kind], d)
 	r.mu.Unlock()
 }
 
@@ -192,6 +212,11 @@ func (r *recorder) summary() *Summary {
 		P50:     f(Percentile(lat, 50)), P95: f(Percentile(lat, 95)), P99: f(Percentile(lat, 99)), Max: f(Percentile(lat, 100)),
 		Status: maps.Clone(r.status), FirstError: r.firstErr,
 		Users: r.users, Replays: r.replays, ReplaysAccepted: r.accepted,
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.kinds)) {
+		d := slices.Clone(r.kinds[k])
+		slices.Sort(d)
+		s.Parts = append(s.Parts, Part{Kind: k, Count: len(d), P50: f(Percentile(d, 50)), P99: f(Percentile(d, 99)), Max: f(Percentile(d, 100))})
 	}
 	if elapsed > 0 {
 		s.PerSec = float64(s.Count) / elapsed.Seconds()
