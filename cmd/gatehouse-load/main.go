@@ -231,6 +231,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 // report is the --json output.
 type report struct {
 	Target    []string        `json:"target"`
+	Group     string          `json:"group,omitempty"`
 	IdP       string          `json:"idp"`
 	Prefix    string          `json:"prefix"`
 	Users     int             `json:"users"`
@@ -318,7 +319,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	r := &load.Runner{Target: target, Pop: load.NewPopulation(c.prefix, c.users), IdP: c.idp, OktaApp: c.oktaApp,
 		Concurrency: c.concurrency, Progress: progress}
-	rep := &report{Target: target.Bases, IdP: c.idp, Prefix: c.prefix, Users: c.users}
+	rep := &report{Target: target.Bases, Group: saml.Group, IdP: c.idp, Prefix: c.prefix, Users: c.users}
 	if c.ackLog != "" {
 		w, err := acklog.Create(c.ackLog)
 		if err != nil {
@@ -328,8 +329,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		r.AckLog = w
 	}
 	if !c.json {
-		fmt.Fprintf(stdout, "target %s (%s), %d users, prefix %s, concurrency %d\n",
-			strings.Join(target.Bases, " "), c.idp, c.users, c.prefix, c.concurrency)
+		fmt.Fprintf(stdout, "target %s (group %s, %s), %d users, prefix %s, concurrency %d\n",
+			strings.Join(target.Bases, " "), saml.Group, c.idp, c.users, c.prefix, c.concurrency)
 	}
 	for _, w := range c.workloads {
 		if ctx.Err() != nil {

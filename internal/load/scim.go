@@ -207,14 +207,19 @@ func (r *Runner) write(ctx context.Context, rec *recorder, u *User, op, method, 
 	case err == nil:
 		if op == "create" {
 			var su scimUser
-			if jerr := json.Unmarshal(rp.body, &su); jerr != nil || su.ID == "" {
-				u.Unsure = true
-				return rp, fmt.Errorf("POST /Users answered %d without a user id", rp.status)
+			if json.Unmarshal(rp.body, &su) == nil {
+				u.ID = su.ID
 			}
-			u.ID = su.ID
 		}
 		u.State = want
-		return rp, r.log(acklog.Record{Kind: acklog.Ack, Op: op, Key: u.ExternalID, ID: u.ID, Status: rp.status, State: want})
+		if err := r.log(acklog.Record{Kind: acklog.Ack, Op: op, Key: u.ExternalID, ID: u.ID, Status: rp.status, State: want}); err != nil {
+			return rp, err
+		}
+		if u.ID == "" {
+			u.Unsure = true // acknowledged, but later waves cannot address it
+			return rp, fmt.Errorf("%s %s answered %d without a user id", method, path, rp.status)
+		}
+		return rp, nil
 	case rp.status >= 400 && rp.status < 500:
 		return rp, errors.Join(err, r.log(acklog.Record{Kind: acklog.Fail, Op: op, Key: u.ExternalID, ID: u.ID, Status: rp.status, State: want}))
 	default:

@@ -254,7 +254,19 @@ func (p Progress) watch(r *recorder) (stop func()) {
 				if n := r.total.Load(); n > 0 {
 					total = strconv.FormatInt(n, 10)
 				}
-				fmt.Fprintf(p.Out, "%s: %d/%s done, %.0f/s, %d errors, %s\n", r.name, n+e, total, rate, e, now.Sub(r.start).Round(time.Second))
+				r.mu.Lock()
+				s5 := 0
+				for k, v := range r.status {
+					if k[0] == '5' {
+						s5 += v
+					}
+				}
+				r.mu.Unlock()
+				warn := ""
+				if s5 > 0 {
+					warn = fmt.Sprintf(" (%d answered 5xx!)", s5)
+				}
+				fmt.Fprintf(p.Out, "%s: %d/%s done, %.0f/s, %d errors%s, %s\n", r.name, n+e, total, rate, e, warn, now.Sub(r.start).Round(time.Second))
 			}
 		}
 	})
