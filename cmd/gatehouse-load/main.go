@@ -232,10 +232,10 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 type report struct {
 	Target    []string        `json:"target"`
 	Group     string          `json:"group,omitempty"`
-	IdP       string          `json:"idp"`
-	Prefix    string          `json:"prefix"`
-	Users     int             `json:"users"`
-	Workloads []*load.Summary `json:"workloads"`
+	IdP       string          `json:"idp,omitempty"`
+	Prefix    string          `json:"prefix,omitempty"`
+	Users     int             `json:"users,omitempty"`
+	Workloads []*load.Summary `json:"workloads,omitempty"`
 	AckLog    *ackSummary     `json:"ack_log,omitempty"`
 	Verify    *verifySummary  `json:"verify,omitempty"`
 	Failed    bool            `json:"failed"`
