@@ -316,6 +316,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	saml.IdPInitiated = c.samlFlow == "idp"
+	target.UserAgent = "gatehouse-load (Entra ID shapes)"
+	if c.idp == load.Okta {
+		target.UserAgent = "Okta SCIM Client 1.0.0" // what Okta sends
+	}
 
 	r := &load.Runner{Target: target, Pop: load.NewPopulation(c.prefix, c.users), IdP: c.idp, OktaApp: c.oktaApp,
 		Concurrency: c.concurrency, Progress: progress}

@@ -35,6 +35,8 @@ type Target struct {
 	Bases  []string
 	Token  string
 	Client *http.Client // nil: a client with keep-alive for 64 connections per node
+	// UserAgent is sent with every SCIM request; "" sends Go's.
+	UserAgent string
 
 	next atomic.Uint64
 }
@@ -88,6 +90,9 @@ func (t *Target) call(ctx context.Context, rec *recorder, method, path string, b
 	}
 	req.Header.Set("Authorization", "Bearer "+t.Token)
 	req.Header.Set("Accept", "application/scim+json")
+	if t.UserAgent != "" {
+		req.Header.Set("User-Agent", t.UserAgent)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/scim+json; charset=utf-8")
 	}
