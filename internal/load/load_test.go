@@ -164,7 +164,7 @@ func TestWaves(t *testing.T) {
 				clean(t, s, 10)
 			}
 			read := r.Read(ctx, 7, users)
-			clean(t, read, 8)
+			clean(t, read, (users+6)/7)
 			if read.Users != users {
 				t.Errorf("read saw %d users, want %d", read.Users, users)
 			}
