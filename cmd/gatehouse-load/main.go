@@ -333,8 +333,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		r.AckLog = w
 	}
 	if !c.json {
-		fmt.Fprintf(stdout, "target %s (group %s, %s), %d users, prefix %s, concurrency %d\n",
-			strings.Join(target.Bases, " "), saml.Group, c.idp, c.users, c.prefix, c.concurrency)
+		fmt.Fprintf(stdout, "target %s (%s), %d users, prefix %s, concurrency %d\n",
+			strings.Join(target.Bases, " "), c.idp, c.users, c.prefix, c.concurrency)
+		if c.db != "" {
+			fmt.Fprintf(stdout, "group %s (new; gatehouse scim token reset --group %s gives a token to reach it later)\n", saml.Group, saml.Group)
+		}
 	}
 	for _, w := range c.workloads {
 		if ctx.Err() != nil {
