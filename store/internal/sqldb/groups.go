@@ -58,9 +58,14 @@ WHERE id = $1`,
 // LockGroup implements store.GroupQueries. An UPDATE that changes nothing
 // takes the row lock on PostgreSQL and is plain SQL on both databases;
 // SQLite's single writer connection already serialises write transactions.
+// It names a column that is no key: SQLite checks every referencing table's
+// foreign keys when a parent key column is written, even with its own value
+// (tens of milliseconds per deprovision in a group of 10,000), and
+// PostgreSQL then takes the weaker row lock that does not wait for inserts
+// of members and identities referencing the group.
 func (q *queries) LockGroup(ctx context.Context, groupID int64) error {
 	const op = "LockGroup"
-	res, err := q.w.ExecContext(ctx, `UPDATE groups SET id = id WHERE id = $1`, groupID)
+	res, err := q.w.ExecContext(ctx, `UPDATE groups SET name = name WHERE id = $1`, groupID)
 	if err != nil {
 		return q.fail(ctx, op, err, nil)
 	}

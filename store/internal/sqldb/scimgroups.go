@@ -84,10 +84,11 @@ WHERE group_id = $1 AND scim_id = $2`
 
 // LockSCIMGroup implements store.SCIMGroupQueries. An UPDATE that changes
 // nothing takes the row lock on PostgreSQL; SQLite's writer transaction is
-// the lock already.
+// the lock already. It writes no key column, for the reason LockGroup
+// gives.
 func (q *queries) LockSCIMGroup(ctx context.Context, groupID int64, scimID string) (*gatehouse.SCIMGroup, error) {
 	const op = "LockSCIMGroup"
-	g, err := scanSCIMGroup(q.w.QueryRowContext(ctx, `UPDATE scim_groups SET id = id WHERE group_id = $1 AND scim_id = $2
+	g, err := scanSCIMGroup(q.w.QueryRowContext(ctx, `UPDATE scim_groups SET version = version WHERE group_id = $1 AND scim_id = $2
 RETURNING `+scimGroupCols, groupID, scimID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, q.notFound(op, "SCIM group %q not found in group %d", scimID, groupID)
