@@ -151,6 +151,8 @@ func (b *batcher) run(first *txReq) {
 	}
 	if err := tx.Commit(); err != nil {
 		failAll(first.op, err)
+	} else {
+		b.env.committed()
 	}
 	if b.env.writeCache != nil {
 		b.env.writeCache.preparePending(ctx)
