@@ -9,9 +9,10 @@ import (
 )
 
 // checkpointInterval is the least time between two background checkpoints
-// while writes go on. At a few thousand SCIM creates a second the WAL grows
-// by about as many frames as SQLite's automatic checkpoint allows (1,000)
-// in that time; a longer WAL makes reads slower (docs/performance.md).
+// while writes go on. During an initial sync (some 17 WAL frames per SCIM
+// create) that is about as many frames per checkpoint as SQLite's automatic
+// checkpoint copies (1,000): a checkpoint every 16 MiB instead made a sync
+// slower in an earlier trial (docs/performance.md).
 const checkpointInterval = 50 * time.Millisecond
 
 // checkpointParams open the checkpointer's connection. It only copies WAL
