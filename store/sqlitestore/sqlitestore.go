@@ -1,11 +1,12 @@
 // Package sqlitestore is Gatehouse's embedded store: store.Store on one SQLite
 // file, through the pure-Go modernc.org/sqlite driver (no cgo).
 //
-// The file is opened twice: a writer pool of one connection, which every
+// The file is opened by a writer pool of one connection, which every
 // write and transaction uses (SQLite admits one writer at a time, and one
 // connection makes writers queue in Go rather than contend for the file
 // lock), and a pool of read-only connections that serve plain reads
-// concurrently, which WAL mode allows while a write is in progress.
+// concurrently, which WAL mode allows while a write is in progress. A third
+// connection checkpoints the WAL in the background (checkpointer).
 // Migrations run in Open. Several processes may open the same file, and may
 // open a new file at the same moment.
 //
@@ -76,11 +77,13 @@ const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=sy
 // calls. The journal lives only as long as the transaction, and the writer
 // runs no queries that would build large temporary tables.
 //
-// The writer keeps SQLite's default page cache and automatic checkpoint:
-// a 64 MiB cache, a 16 MiB WAL between checkpoints and mmap_size were tried
-// and made a 100,000-user sync a third slower, with stalls of two seconds
-// (docs/performance.md).
-const writerParams = pragmas + "&_pragma=temp_store(MEMORY)&_txlock=immediate"
+// The writer keeps SQLite's default page cache: a 64 MiB cache, a 16 MiB
+// WAL between checkpoints and mmap_size were tried and made a 100,000-user
+// sync a third slower, with stalls of two seconds (docs/performance.md).
+// Checkpoints run on a connection of their own (checkpointer);
+// wal_autocheckpoint(4000) lets the writer checkpoint only when that one
+// has fallen 16 MiB behind.
+const writerParams = pragmas + "&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(4000)&_txlock=immediate"
 
 // readerParams: query_only(1) makes a write through the read pool an error
 // instead of a second writer. Readers need no journal_mode: WAL mode is
@@ -157,6 +160,23 @@ func Open(ctx context.Context, path string, opts Options) (store.Store, error) {
 		writer.Close()
 		return nil, fail("opening", err)
 	}
+	cpDB, err := sql.Open("sqlite", dsn(path, checkpointParams))
+	if err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, fail("opening", err)
+	}
+	cpDB.SetMaxOpenConns(1)
+	cpDB.SetMaxIdleConns(1)
+	cpDB.SetConnMaxIdleTime(0)
+	cpDB.SetConnMaxLifetime(0)
+	if err := connect(ctx, cpDB); err != nil {
+		cpDB.Close()
+		reader.Close()
+		writer.Close()
+		return nil, fail("opening", err)
+	}
+	cp := newCheckpointer(cpDB, opts.Logger)
 
 	return sqldb.New(sqldb.Config{
 		Dialect: dialect,
@@ -169,6 +189,8 @@ func Open(ctx context.Context, path string, opts Options) (store.Store, error) {
 		CacheStatements: true,
 		// One writer at a time either way; writers that queue share a commit.
 		BatchWrites: true,
+		Committed:   cp.committed,
+		Close:       cp.close,
 	}), nil
 }
 

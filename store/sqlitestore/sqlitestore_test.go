@@ -3,9 +3,12 @@ package sqlitestore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/pressly/goose/v3"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/gatehouse-sso/gatehouse/store/internal/sqldb/sqldbtest"
 	"github.com/gatehouse-sso/gatehouse/store/sqlitestore"
 	"github.com/gatehouse-sso/gatehouse/store/sqlitestore/sqlitestoretest"
+	"github.com/gatehouse-sso/gatehouse/store/storetest"
 )
 
 func TestSQLDB(t *testing.T) {
@@ -118,5 +122,36 @@ func TestStats(t *testing.T) {
 	got := s.Stats()
 	if len(got) != 2 || got["write"].MaxOpenConnections != 1 || got["read"].MaxOpenConnections < 1 {
 		t.Errorf("Stats() = %+v, want pools read and write (of one connection)", got)
+	}
+}
+
+// TestCheckpointInBackground commits a few small transactions, far fewer
+// WAL frames than the writer's own automatic checkpoint waits for, and
+// expects their pages in the database file soon after anyway: the
+// checkpointer's connection copied them while the store stayed open.
+func TestCheckpointInBackground(t *testing.T) {
+	path := sqlitestoretest.Path(t)
+	s, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatalf("Open(%q) = %v, want nil", path, err)
+	}
+	defer s.Close()
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatalf("Stat(%q) = %v", path, err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	g := storetest.MustCreateGroup(t, s, "checkpoint")
+	for i := range 20 {
+		storetest.MustCreateManagedUser(t, s, g.ID, fmt.Sprintf("checkpoint%d", i))
+	}
+	for deadline := time.Now().Add(10 * time.Second); size() <= before; {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes 10 s after 21 commits, want the WAL copied into it", size())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -9,16 +9,18 @@ import (
 // maxBatch bounds how many transactions share one commit.
 const maxBatch = 64
 
-// batcher runs the write transactions of a single-writer database (SQLite)
-// on one goroutine and commits those that queue up while a commit is under
-// way together ("group commit"). Each caller's transaction runs inside its
-// own SAVEPOINT: when its function fails (or panics), only its own writes are
-// rolled back, so each still lands whole or not at all; when the shared
-// COMMIT fails, every transaction of the batch fails. Callers wait for the
-// commit, so a nil error still means the writes are durable as far as the
-// database promises. A commit is most of the cost of a short write
-// transaction (the WAL frames of every index page it touched), and an
-// initial sync from an IdP queues many of them at once.
+// batcher runs the write transactions of a single-writer database (SQLite) on
+// one goroutine and commits those that queue up while a commit is under way
+// together ("group commit"). Each caller's transaction after the batch's
+// first runs inside its own SAVEPOINT (the first is rolled back with the
+// whole database transaction, which holds nothing else yet): when its
+// function fails (or panics), only its own writes are rolled back, so each
+// still lands whole or not at all; when the shared COMMIT fails, every
+// transaction of the batch fails. Callers wait for the commit, so a nil error
+// still means the writes are durable as far as the database promises. A
+// commit is most of the cost of a short write transaction (the WAL frames of
+// every index page it touched), and an initial sync from an IdP queues many
+// of them at once.
 //
 // Nothing waits to fill a batch: a transaction that finds the writer idle
 // runs at once, and those that arrive while it runs join it before the
@@ -134,14 +136,29 @@ func (b *batcher) run(first *txReq) {
 	q := &queries{env: b.env, r: x, w: x}
 	for i := 0; i < len(batch); i++ {
 		r := batch[i]
-		res, err := b.member(ctx, x, q, r)
-		results = append(results, res)
-		if err != nil {
-			// The transaction is unusable: nothing of the batch lands.
-			_ = tx.Rollback()
-			failAll(r.op, err)
-			finish()
-			return
+		if i == 0 {
+			// Nobody has joined yet, so the first transaction needs no
+			// savepoint of its own (a savepoint copies every page its
+			// transaction changes, a twentieth of the writer's time): when
+			// it fails, the batch's transaction rolls back with nothing
+			// else in it.
+			res := b.first(r, q)
+			results = append(results, res)
+			if res.err != nil || res.panicked {
+				_ = tx.Rollback()
+				finish()
+				return
+			}
+		} else {
+			res, err := b.member(ctx, x, q, r)
+			results = append(results, res)
+			if err != nil {
+				// The transaction is unusable: nothing of the batch lands.
+				_ = tx.Rollback()
+				failAll(r.op, err)
+				finish()
+				return
+			}
 		}
 		if len(batch) < maxBatch {
 			if r := b.next(); r != nil {
@@ -151,11 +168,22 @@ func (b *batcher) run(first *txReq) {
 	}
 	if err := tx.Commit(); err != nil {
 		failAll(first.op, err)
+	} else {
+		b.env.committed()
 	}
 	if b.env.writeCache != nil {
 		b.env.writeCache.preparePending(ctx)
 	}
 	finish()
+}
+
+// first runs the batch's first transaction, alone in the database
+// transaction so far, without a savepoint.
+func (b *batcher) first(r *txReq, q *queries) txResult {
+	if err := r.ctx.Err(); err != nil {
+		return txResult{err: b.env.fail(r.op, err, nil)}
+	}
+	return call(r.fn, q)
 }
 
 // member runs one caller's transaction of the batch inside its own

@@ -99,6 +99,11 @@ type Config struct {
 	// that queue up together (SQLite, which has one writer anyway; see
 	// batcher).
 	BatchWrites bool
+	// Committed, when set, is called after every write transaction (or
+	// batch of them) commits. It must return at once. SQLite uses it to
+	// wake the goroutine that checkpoints its WAL, so that the writer does
+	// not checkpoint itself.
+	Committed func()
 	// Close releases what the pools depend on (pgx's pool), after the pools
 	// are closed. May be nil.
 	Close func() error
@@ -122,7 +127,11 @@ func New(cfg Config) *DB {
 	if now == nil {
 		now = time.Now
 	}
-	env := &env{d: cfg.Dialect, now: now, scimLogFloors: &trimFloors{}, seeks: &seeks{}}
+	committed := cfg.Committed
+	if committed == nil {
+		committed = func() {}
+	}
+	env := &env{d: cfg.Dialect, now: now, committed: committed, scimLogFloors: &trimFloors{}, seeks: &seeks{}}
 	var r, w execer = cfg.Reader, cfg.Writer
 	if cfg.CacheStatements {
 		env.readCache, env.writeCache = newStmtCache(cfg.Reader), newStmtCache(cfg.Writer)
@@ -150,6 +159,8 @@ type env struct {
 	readCache, writeCache *stmtCache
 	// batch runs the write transactions when Config.BatchWrites is set.
 	batch *batcher
+	// committed is Config.Committed, or a function that does nothing.
+	committed func()
 	// scimLogFloors makes trimming the SCIM request log cheap.
 	scimLogFloors *trimFloors
 	// newUserSQL holds the text of CreateSCIMUser's one statement once it
@@ -226,6 +237,7 @@ func (e *env) runTx(ctx context.Context, writer *sql.DB, op string, fn func(q *q
 		return e.fail(op, err, nil)
 	}
 	committed = true
+	e.committed()
 	if e.writeCache != nil {
 		// The writer connection is free again: prepare what the
 		// transaction ran uncached.
