@@ -35,6 +35,7 @@ func runServe(ctx context.Context, c *cli) error {
 	groupLabels := fs.Bool("metrics-group-labels", false, "label SCIM and SAML metrics with the group path (only with few groups: every group adds series; env GATEHOUSE_METRICS_GROUP_LABELS)")
 	secretKeyFile := fs.String("secret-key-file", "", "file holding a secret of at least 32 bytes that seals the SAML SP private key in the database; every node the same file (env GATEHOUSE_SECRET_KEY_FILE)")
 	demoMode := fs.Bool("demo", false, "demo mode, for trying Gatehouse only: a group \"demo\" whose identity provider is a built-in simulator (env GATEHOUSE_DEMO)")
+	requestTimeout := fs.Duration("request-timeout", server.DefaultRequestTimeout, "longest a request may work, database waits included; past it the answer is 503 (env GATEHOUSE_REQUEST_TIMEOUT)")
 	adminPWFile := fs.String("initial-admin-password-file", "", "file holding the password of the first administrator, root (default: generate a one-time password and print it once)")
 	if err := c.parse(fs); err != nil {
 		return err
@@ -46,6 +47,9 @@ func runServe(ctx context.Context, c *cli) error {
 	trusted, err := server.ParseTrustedProxies(*proxies)
 	if err != nil {
 		return usagef("--trusted-proxies: %v", err)
+	}
+	if *requestTimeout <= 0 {
+		return usagef("--request-timeout %v: give a positive duration such as 15s", *requestTimeout)
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together; give both or neither")
@@ -108,6 +112,7 @@ func runServe(ctx context.Context, c *cli) error {
 		TrustedProxies: trusted,
 		Logger:         log,
 		DB:             s,
+		RequestTimeout: *requestTimeout,
 	})
 	if err != nil {
 		return usagef("%v", err)

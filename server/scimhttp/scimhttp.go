@@ -303,7 +303,10 @@ func asSCIMError(status int, err error, ref string) *scim.Error {
 	case http.StatusUnauthorized:
 		return unauthorized
 	case http.StatusServiceUnavailable:
-		return scim.Errorf(status, "", "the service is unavailable; retry later (reference %s)", ref)
+		// Unavailable errors say what is wrong in terms a client can act
+		// on (the database did not answer in time, its disk is full) and
+		// never name hosts or files.
+		return scim.Errorf(status, "", "%s (reference %s)", server.ErrorMessage(err), ref)
 	}
 	if status < 500 {
 		return scim.Errorf(status, "", "%s", msg)
