@@ -6,7 +6,8 @@
 // counts every answer: no 500, no request past the server's deadline, and
 // every acknowledged write still there afterwards.
 //
-// The tests need root (tmpfs mounts, running PostgreSQL as the postgres
+// The tests run in parallel, each with its own cluster, port and tmpfs.
+// They need root (tmpfs mounts, running PostgreSQL as the postgres
 // user) and PostgreSQL 15's binaries; without them they skip, unless
 // GATEHOUSE_TEST_FAULTS=1 makes them mandatory. docs/reliability.md
 // describes each fault and the numbers of the last run.

@@ -60,10 +60,8 @@ func startCluster(t *testing.T) *cluster {
 	if out, err := c.run("initdb", "-D", c.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	c.port = freePort(t)
 	conf := fmt.Sprintf(`
 listen_addresses = '127.0.0.1'
-port = %d
 unix_socket_directories = '%s'
 fsync = on
 synchronous_commit = on
@@ -71,16 +69,23 @@ full_page_writes = on
 shared_buffers = 16MB
 max_connections = 60
 log_min_messages = warning
-`, c.port, dir)
-	f, err := os.OpenFile(filepath.Join(c.data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
+`, dir)
+	// The port is free when chosen, but another test may take it before
+	// PostgreSQL listens: then try another (the last port line wins).
+	for attempt := 1; ; attempt++ {
+		c.port = freePort(t)
+		if err := appendFile(filepath.Join(c.data, "postgresql.conf"), conf+fmt.Sprintf("port = %d\n", c.port)); err != nil {
+			t.Fatal(err)
+		}
+		conf = ""
+		out, err := c.ctl("start")
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, c.log())
+		}
 	}
-	if _, err := f.WriteString(conf); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	c.start()
 	return c
 }
 
@@ -169,4 +174,17 @@ func (c *cluster) terminateServer(db *sql.DB) int {
 		c.t.Fatalf("pg_terminate_backend: %v", err)
 	}
 	return n
+}
+
+// appendFile appends text to the file at path.
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

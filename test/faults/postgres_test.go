@@ -160,6 +160,7 @@ func (l *load) verify(t *testing.T) (retried201, retried409 int) {
 // server answers while the database is down, starts the cluster again and
 // checks that the server recovers by itself and lost nothing.
 func pgOutage(t *testing.T, mode string) {
+	t.Parallel()
 	c := startCluster(t)
 	bin := binary(t)
 	const deadline = 5 * time.Second
@@ -170,7 +171,7 @@ func pgOutage(t *testing.T, mode string) {
 	}
 
 	l := startLoad(s.scim, mode, 8)
-	l.waitAcks(t, 40, time.Minute)
+	l.waitAcks(t, 25, time.Minute)
 	before := ta.String()
 	c.stop(mode)
 	stoppedAt := time.Now()
@@ -189,7 +190,7 @@ func pgOutage(t *testing.T, mode string) {
 	firstAck := waitFor(t, time.Minute, "a creation acknowledged once PostgreSQL is back", func() bool { return l.acks() > ackedDown })
 	readyAgain := waitFor(t, time.Minute, "/-/ready answering 200 once PostgreSQL is back", func() bool { return s.ready() == http.StatusOK })
 	readyAgain += firstAck
-	l.waitAcks(t, l.acks()+40, time.Minute)
+	l.waitAcks(t, l.acks()+25, time.Minute)
 	l.end()
 
 	r201, r409 := l.verify(t)
@@ -220,6 +221,7 @@ func TestPostgresCrash(t *testing.T) { pgOutage(t, "immediate") }
 // pg_terminate_backend, three times under SCIM load: the server's pool
 // replaces the connections by itself (security.md §5.3).
 func TestPostgresTerminateBackends(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	bin := binary(t)
 	const deadline = 5 * time.Second
@@ -236,7 +238,7 @@ func TestPostgresTerminateBackends(t *testing.T) {
 		n := l.acks()
 		recovered = append(recovered, waitFor(t, time.Minute, "a creation acknowledged after pg_terminate_backend",
 			func() bool { return l.acks() > n }))
-		l.waitAcks(t, l.acks()+20, time.Minute)
+		l.waitAcks(t, l.acks()+15, time.Minute)
 	}
 	l.end()
 	if got := s.ready(); got != http.StatusOK {

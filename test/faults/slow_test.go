@@ -19,6 +19,7 @@ import (
 // up; /-/ready must say the database is unavailable; and all must be well
 // again once the delay is gone.
 func TestSlowDatabase(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	bin := binary(t)
 	p := startProxy(t, fmt.Sprintf("127.0.0.1:%d", c.port))
