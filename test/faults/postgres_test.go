@@ -184,9 +184,8 @@ func pgOutage(t *testing.T, mode string) {
 		return ta.count(http.StatusServiceUnavailable) >= down503+20
 	})
 	ackedDown := l.acks()
-	downFor := time.Since(stoppedAt)
-
 	c.start()
+	downFor := time.Since(stoppedAt) // until the cluster accepts connections again
 	firstAck := waitFor(t, time.Minute, "a creation acknowledged once PostgreSQL is back", func() bool { return l.acks() > ackedDown })
 	readyAgain := waitFor(t, time.Minute, "/-/ready answering 200 once PostgreSQL is back", func() bool { return s.ready() == http.StatusOK })
 	readyAgain += firstAck
@@ -199,7 +198,7 @@ func pgOutage(t *testing.T, mode string) {
 		t.Error("no request was answered 503 during the outage; the fault did not bite")
 	}
 	t.Logf("before the fault: %s", before)
-	t.Logf("PostgreSQL stopped -m %s for %v; first write acknowledged %v after the start, /-/ready 200 after %v",
+	t.Logf("PostgreSQL down (stop -m %s to a finished start) for %v; first write acknowledged %v after the start, /-/ready 200 after %v",
 		mode, downFor.Round(time.Millisecond), firstAck.Round(time.Millisecond), readyAgain.Round(time.Millisecond))
 	t.Logf("%d creations acknowledged, %d not (retried: %d created, %d found made already), 0 lost",
 		len(l.acked), len(l.failed), r201, r409)
