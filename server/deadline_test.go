@@ -65,3 +65,21 @@ func TestRequestTimeout(t *testing.T) {
 		t.Errorf("%d \"request failed\" log lines, want 2", n)
 	}
 }
+
+// TestRequestTimeoutNotClientClosed: a handler that reports its work
+// canceled because the request ran out of time answers 503; only a client
+// that went away gets nothing (499 in the log).
+func TestRequestTimeoutNotClientClosed(t *testing.T) {
+	s, _ := newTestServer(t, Config{RequestTimeout: 20 * time.Millisecond})
+	s.HandleFunc("GET /canceled", func(w http.ResponseWriter, r *http.Request) error {
+		<-r.Context().Done()
+		// Some drivers report an interrupted query as canceled whatever
+		// ended the context.
+		return &gatehouse.Error{Kind: gatehouse.Unavailable, Message: "the request was canceled before the database answered",
+			Err: context.Canceled}
+	})
+	res, body := serve(t, s, httptest.NewRequest("GET", "/canceled", nil))
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("GET /canceled past the request deadline = %d %q, want 503", res.StatusCode, body)
+	}
+}

@@ -153,7 +153,9 @@ func (s *Server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 
 	// The client went away and the handler gave up: nothing can be written,
 	// and nothing is wrong with the server. 499 is nginx's status for it.
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+	// A request that ran out of Config.RequestTimeout has a client still
+	// waiting: it gets its 503.
+	if errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled) {
 		log.Info("client closed request", "err", err)
 		if info.rec != nil && !info.rec.wroteHeader {
 			info.rec.status = 499

@@ -107,7 +107,7 @@ func (h *Handler) serve(rw http.ResponseWriter, r *http.Request) (err error) {
 		switch {
 		case out.panicked:
 			status = http.StatusInternalServerError // what the server renders for a panic
-		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		case errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled):
 			status = statusClientClosed // as the server's access log has it
 		}
 		elapsed := h.now().Sub(start)
