@@ -25,6 +25,7 @@ const (
 	DefaultWriteTimeout      = 60 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultShutdownTimeout   = 30 * time.Second
+	DefaultRequestTimeout    = 15 * time.Second
 	DefaultMaxBodyBytes      = 1 << 20 // 1 MiB: SAML responses and SCIM bodies are far smaller
 )
 
@@ -95,6 +96,13 @@ type Config struct {
 	// sending requests before they would be refused. Default 0: close at
 	// once.
 	DrainDelay time.Duration
+	// RequestTimeout bounds the work of one request: its context ends after
+	// this long, so a database that stops answering (or answers slowly)
+	// turns into a 503 saying so instead of a request that waits without
+	// end, and a connection-pool wait ends with it. It should stay below
+	// WriteTimeout, or the connection is cut before the 503 is written.
+	// Default 15s.
+	RequestTimeout time.Duration
 
 	// MaxBodyBytes bounds every request body; a handler that reads past it gets
 	// an *http.MaxBytesError, which is rendered as 413. Default 1 MiB.
@@ -235,6 +243,7 @@ func (c Config) validate() (*settings, error) {
 		{"write timeout", &s.WriteTimeout, DefaultWriteTimeout},
 		{"idle timeout", &s.IdleTimeout, DefaultIdleTimeout},
 		{"shutdown timeout", &s.ShutdownTimeout, DefaultShutdownTimeout},
+		{"request timeout", &s.RequestTimeout, DefaultRequestTimeout},
 	}
 	for _, d := range durations {
 		switch {
@@ -246,6 +255,9 @@ func (c Config) validate() (*settings, error) {
 	}
 	if s.DrainDelay < 0 {
 		bad("drain delay %v is negative", s.DrainDelay)
+	}
+	if s.RequestTimeout > 0 && s.WriteTimeout > 0 && s.RequestTimeout >= s.WriteTimeout {
+		bad("request timeout %v must be shorter than the write timeout %v, or the answer to a late request is never sent", s.RequestTimeout, s.WriteTimeout)
 	}
 	switch {
 	case s.MaxBodyBytes < 0:

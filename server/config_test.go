@@ -92,6 +92,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"invalid proxy prefix", Config{TrustedProxies: []netip.Prefix{{}}}, []string{"trusted proxy 1"}},
 		{"negative timeout", Config{WriteTimeout: -time.Second}, []string{"write timeout"}},
 		{"negative body limit", Config{MaxBodyBytes: -1}, []string{"maximum body size"}},
+		{"negative request timeout", Config{RequestTimeout: -time.Second}, []string{"request timeout"}},
+		{"request timeout past write timeout", Config{RequestTimeout: time.Minute, WriteTimeout: time.Minute},
+			[]string{"request timeout 1m0s must be shorter than the write timeout 1m0s"}},
 		{"all at once", Config{TLSCertFile: "c.pem", BaseURL: "nope", MaxBodyBytes: -1},
 			[]string{"no key file", `base URL "nope"`, "maximum body size"}},
 	}
@@ -157,7 +160,8 @@ func TestNewDefaults(t *testing.T) {
 	s, _ := newTestServer(t, Config{})
 	c := s.cfg
 	if c.ReadHeaderTimeout != 10*time.Second || c.ReadTimeout != 30*time.Second || c.WriteTimeout != 60*time.Second ||
-		c.IdleTimeout != 120*time.Second || c.ShutdownTimeout != 30*time.Second || c.MaxBodyBytes != 1<<20 {
+		c.IdleTimeout != 120*time.Second || c.ShutdownTimeout != 30*time.Second || c.MaxBodyBytes != 1<<20 ||
+		c.RequestTimeout != 15*time.Second {
 		t.Errorf("defaults = %+v, want the documented ones", c.Config)
 	}
 }

@@ -62,7 +62,9 @@ type StatusError interface {
 // ErrorStatus maps an error to its HTTP status: a StatusError to its own;
 // an *http.MaxBytesError anywhere in the chain (a body past
 // Config.MaxBodyBytes) to 413; the gatehouse kinds to 400, 401, 403, 404,
-// 409, 503 and 500; anything else to 500.
+// 409, 503 and 500; a context deadline that no *gatehouse.Error explains
+// (the request ran out of Config.RequestTimeout) to 503; anything else to
+// 500.
 func ErrorStatus(err error) int {
 	var se StatusError
 	if errors.As(err, &se) {
@@ -71,6 +73,9 @@ func ErrorStatus(err error) int {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return http.StatusRequestEntityTooLarge
+	}
+	if timedOut(err) {
+		return http.StatusServiceUnavailable
 	}
 	switch gatehouse.ErrorKind(err) {
 	case gatehouse.Invalid:
@@ -102,7 +107,21 @@ func ErrorMessage(err error) string {
 	if ErrorStatus(err) == http.StatusInternalServerError {
 		return "internal error"
 	}
+	if timedOut(err) {
+		return timedOutMessage
+	}
 	return gatehouse.ErrorMessage(err)
+}
+
+// timedOutMessage is what a client reads when its request ran out of time
+// and nothing more specific was said.
+const timedOutMessage = "the request did not finish in time; try again"
+
+// timedOut reports whether err is a context deadline that carries no
+// *gatehouse.Error to say what it means.
+func timedOut(err error) bool {
+	var ge *gatehouse.Error
+	return errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &ge)
 }
 
 // errorBody is the JSON shape of RenderJSONError.
@@ -134,7 +153,9 @@ func (s *Server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 
 	// The client went away and the handler gave up: nothing can be written,
 	// and nothing is wrong with the server. 499 is nginx's status for it.
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+	// A request that ran out of Config.RequestTimeout has a client still
+	// waiting: it gets its 503.
+	if errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled) {
 		log.Info("client closed request", "err", err)
 		if info.rec != nil && !info.rec.wroteHeader {
 			info.rec.status = 499

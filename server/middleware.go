@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -144,6 +145,19 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			s.handleError(w, r, fmt.Errorf("panic: %v", p))
 		}()
 		next.ServeHTTP(w, r)
+	})
+}
+
+// deadline ends the request's context after RequestTimeout. Everything a
+// handler does with the database takes that context, so a database that does
+// not answer makes the handler fail with an Unavailable error (503) in
+// bounded time, and the connection it waited for, or held, goes back to the
+// pool, instead of requests piling up behind it.
+func (s *Server) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

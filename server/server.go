@@ -9,7 +9,8 @@
 //
 // Every request passes, outermost first, through: security headers, client
 // information (X-Forwarded-* believed only from Config.TrustedProxies), the
-// request id, the access log and metrics, panic recovery, and the body limit.
+// request id, the access log and metrics, panic recovery, the body limit, and
+// the request deadline (Config.RequestTimeout).
 // Built in are GET /-/health (the process is up), GET /-/ready (the database
 // answers and the server is not shutting down) and GET /metrics (Prometheus).
 //
@@ -82,6 +83,7 @@ func New(cfg Config) (*Server, error) {
 		s.observe,
 		s.recoverPanics,
 		s.limitBody,
+		s.deadline,
 	)
 
 	quiet := func(rt *route) { rt.quiet = true }

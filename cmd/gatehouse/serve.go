@@ -36,6 +36,7 @@ func runServe(ctx context.Context, c *cli) error {
 	secretKeyFile := fs.String("secret-key-file", "", "file holding a secret of at least 32 bytes that seals the SAML SP private key in the database; every node the same file (env GATEHOUSE_SECRET_KEY_FILE)")
 	demoMode := fs.Bool("demo", false, "demo mode, for trying Gatehouse only: a group \"demo\" whose identity provider is a built-in simulator (env GATEHOUSE_DEMO)")
 	drainDelay := fs.Duration("drain-delay", 0, "on SIGTERM, go on serving this long while /-/ready answers 503, so load balancers stop sending requests before the listener closes (env GATEHOUSE_DRAIN_DELAY)")
+	requestTimeout := fs.Duration("request-timeout", server.DefaultRequestTimeout, "longest a request may work, database waits included; past it the answer is 503 (env GATEHOUSE_REQUEST_TIMEOUT)")
 	adminPWFile := fs.String("initial-admin-password-file", "", "file holding the password of the first administrator, root (default: generate a one-time password and print it once)")
 	if err := c.parse(fs); err != nil {
 		return err
@@ -47,6 +48,9 @@ func runServe(ctx context.Context, c *cli) error {
 	trusted, err := server.ParseTrustedProxies(*proxies)
 	if err != nil {
 		return usagef("--trusted-proxies: %v", err)
+	}
+	if *requestTimeout <= 0 {
+		return usagef("--request-timeout %v: give a positive duration such as 15s", *requestTimeout)
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together; give both or neither")
@@ -110,6 +114,7 @@ func runServe(ctx context.Context, c *cli) error {
 		Logger:         log,
 		DB:             s,
 		DrainDelay:     *drainDelay,
+		RequestTimeout: *requestTimeout,
 	})
 	if err != nil {
 		return usagef("%v", err)

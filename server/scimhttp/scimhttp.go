@@ -107,7 +107,7 @@ func (h *Handler) serve(rw http.ResponseWriter, r *http.Request) (err error) {
 		switch {
 		case out.panicked:
 			status = http.StatusInternalServerError // what the server renders for a panic
-		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		case errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled):
 			status = statusClientClosed // as the server's access log has it
 		}
 		elapsed := h.now().Sub(start)
@@ -303,7 +303,10 @@ func asSCIMError(status int, err error, ref string) *scim.Error {
 	case http.StatusUnauthorized:
 		return unauthorized
 	case http.StatusServiceUnavailable:
-		return scim.Errorf(status, "", "the service is unavailable; retry later (reference %s)", ref)
+		// Unavailable errors say what is wrong in terms a client can act
+		// on (the database did not answer in time, its disk is full) and
+		// never name hosts or files.
+		return scim.Errorf(status, "", "%s (reference %s)", server.ErrorMessage(err), ref)
 	}
 	if status < 500 {
 		return scim.Errorf(status, "", "%s", msg)

@@ -196,6 +196,10 @@ var dialect = sqldb.Dialect{
 	WritableCTEs: true,
 }
 
+// DiskFullMessage is what a client reads when PostgreSQL refuses a write
+// because its disk is full.
+const DiskFullMessage = "the database's disk is full, so nothing can be written; writes work again once space is freed"
+
 // classify explains a pgx error.
 func classify(err error) sqldb.Class {
 	var pe *pgconn.PgError
@@ -205,6 +209,8 @@ func classify(err error) sqldb.Class {
 			return sqldb.Class{Kind: gatehouse.Conflict, Constraint: pe.ConstraintName}
 		case code == "23503": // foreign_key_violation
 			return sqldb.Class{Kind: gatehouse.NotFound, Constraint: pe.ConstraintName}
+		case code == "53100": // disk_full
+			return sqldb.Class{Kind: gatehouse.Unavailable, Message: DiskFullMessage}
 		case strings.HasPrefix(code, "08"), // connection exception
 			strings.HasPrefix(code, "53"),    // insufficient resources (too many connections, disk full)
 			strings.HasPrefix(code, "57P"),   // shutting down, cannot connect now

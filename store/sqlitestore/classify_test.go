@@ -1,6 +1,12 @@
 package sqlitestore
 
-import "testing"
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/gatehouse-sso/gatehouse"
+)
 
 func TestUniqueConstraint(t *testing.T) {
 	tests := []struct {
@@ -34,5 +40,32 @@ func TestDSN(t *testing.T) {
 		if got := dsn(tt.path, "p"); got != tt.want {
 			t.Errorf("dsn(%q, %q) = %q, want %q", tt.path, "p", got, tt.want)
 		}
+	}
+}
+
+// TestClassifyFull fills a database capped by max_page_count, which fails
+// the write with SQLITE_FULL as a full disk does: the error is Unavailable
+// and says the disk is full.
+func TestClassifyFull(t *testing.T) {
+	db, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), "full.db"), "_pragma=max_page_count(16)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE TABLE t (b BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		_, err = db.Exec("INSERT INTO t VALUES (zeroblob(4096))")
+		if err != nil {
+			break
+		}
+		if i == 99 {
+			t.Fatal("100 pages written past max_page_count(16)")
+		}
+	}
+	c := classify(err)
+	if c.Kind != gatehouse.Unavailable || c.Message != DiskFullMessage {
+		t.Errorf("classify(%v) = %+v, want Unavailable with DiskFullMessage", err, c)
 	}
 }

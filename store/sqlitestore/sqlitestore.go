@@ -227,6 +227,13 @@ var dialect = sqldb.Dialect{
 	Contains: func(col, arg string) string { return "instr(" + col + ", " + arg + ") > 0" },
 }
 
+// The messages of the Unavailable errors a full or failing disk causes.
+// Clients see them (a SCIM error's detail), so they name no file.
+const (
+	DiskFullMessage = "the database's disk is full, so nothing can be written; reads still work, and writes work again once space is freed"
+	IOErrorMessage  = "the database's disk failed to read or write; try again"
+)
+
 // classify explains a modernc.org/sqlite error.
 func classify(err error) sqldb.Class {
 	var se *sqlite.Error
@@ -244,7 +251,13 @@ func classify(err error) sqldb.Class {
 		return sqldb.Class{Kind: gatehouse.NotFound}
 	}
 	switch se.Code() & 0xff { // the primary result code
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+	case sqlite3.SQLITE_FULL:
+		// The write is refused whole (the transaction rolls back) and the
+		// file stays sound; writes work again once there is space.
+		return sqldb.Class{Kind: gatehouse.Unavailable, Message: DiskFullMessage}
+	case sqlite3.SQLITE_IOERR:
+		return sqldb.Class{Kind: gatehouse.Unavailable, Message: IOErrorMessage}
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN,
 		sqlite3.SQLITE_INTERRUPT: // a canceled context interrupts the statement
 		return sqldb.Class{Kind: gatehouse.Unavailable}
 	}

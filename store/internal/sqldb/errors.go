@@ -123,6 +123,9 @@ func (e *env) classify(op string, err error, h *onErr, exists func(ref) (bool, e
 		ge.Kind, ge.Message = gatehouse.NotFound, missingMessage(c.Constraint, h.refs, exists)
 	case gatehouse.Unavailable:
 		ge.Kind, ge.Message = gatehouse.Unavailable, "the database is unavailable; try again"
+		if c.Message != "" {
+			ge.Message = c.Message
+		}
 	}
 	return ge
 }

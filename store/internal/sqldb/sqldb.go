@@ -74,6 +74,10 @@ type Class struct {
 	// unique index ("users.username_key") or, for an expression index, its
 	// name, and nothing for a foreign key.
 	Constraint string
+	// Message, when set, replaces the generic message of an Unavailable
+	// error with one that says what is wrong, such as a full disk, in
+	// words a client can pass on (no file names, no hosts).
+	Message string
 }
 
 // Config assembles a DB.
