@@ -12,10 +12,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-sso/gatehouse/admin"
 	"github.com/gatehouse-sso/gatehouse/password"
@@ -32,9 +34,9 @@ import (
 // request, the answer is never a 5xx, every error is an RFC 7644 error
 // document, and every other non-empty body is JSON.
 //
-// Each input runs against a group of its own, created for it with two
-// users and a SCIM group, so that an input's answer does not depend on
-// the inputs before it. Targets and bodies may name those resources as
+// Each input that may write runs against a group of its own, created for
+// it with two users and a SCIM group, so that an input's answer does not
+// depend on the inputs before it (GET and HEAD share one). Targets and bodies may name those resources as
 // {{user}} (or {{id}}), {{user2}} and {{group}}, and the group's base URL
 // as {{base}}, as the replay fixtures do; the seeds are those fixtures.
 func FuzzSCIMEndpoint(f *testing.F) {
@@ -49,9 +51,21 @@ func FuzzSCIMEndpoint(f *testing.F) {
 
 	fz := newFuzzEnv(f)
 	f.Fuzz(func(t *testing.T, method, target, contentType string, body []byte) {
+		// A request that never ends is a bug the fuzzer cannot see (it
+		// just stops making progress): crash with every goroutine's
+		// stack, which makes go test keep the input.
+		hung := time.AfterFunc(hangAfter, func() {
+			buf := make([]byte, 1<<20)
+			panic(fmt.Sprintf("%s %q hung for %s:\n%s", method, target, hangAfter, buf[:runtime.Stack(buf, true)]))
+		})
+		defer hung.Stop()
 		fz.check(t, method, target, contentType, body)
 	})
 }
+
+// hangAfter is how long one input may take before the fuzz targets call
+// it hung: far longer than any request takes, even on a busy machine.
+const hangAfter = time.Minute
 
 // fuzzEnv is the server FuzzSCIMEndpoint sends its requests to.
 type fuzzEnv struct {
@@ -60,9 +74,13 @@ type fuzzEnv struct {
 	log  *syncBuffer // the server's log of the current input
 	base string      // the server's base URL
 	n    int         // groups created so far
+	// cur is the group of the next input; nil when the last input may
+	// have changed it. GET and HEAD share a group, so that reading costs
+	// no set-up.
+	cur *fuzzGroup
 }
 
-func newFuzzEnv(f *testing.F) *fuzzEnv {
+func newFuzzEnv(f testing.TB) *fuzzEnv {
 	s := sqlitestoretest.Open(f)
 	fz := &fuzzEnv{adm: &admin.Service{Store: s, PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}, log: &syncBuffer{}}
 	if _, err := fz.adm.CreateUser(context.Background(), admin.System, admin.NewUser{Username: "owner", Email: "owner@example.com"}); err != nil {
@@ -85,18 +103,16 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	return fz
 }
 
-// check sends one fuzzed request to a new group and checks the answer.
-func (fz *fuzzEnv) check(t *testing.T, method, target, contentType string, body []byte) {
-	// A request the HTTP server itself would refuse never reaches the
-	// handler: skip it.
-	for _, s := range []string{method, target, contentType} {
-		if strings.ContainsAny(s, "\r\n\x00") {
-			return
-		}
-	}
-	if method == "" || strings.ContainsAny(method, " \t") || strings.ContainsAny(target, " \t") {
-		return
-	}
+// fuzzGroup is a group made for the inputs, with its resources.
+type fuzzGroup struct {
+	base   string            // the group's SCIM base path
+	token  string            // its SCIM token
+	expand *strings.Replacer // {{user}}, {{user2}}, {{group}}, {{base}}
+}
+
+// newGroup creates a group, its token, two users and a SCIM group with
+// the first user as member.
+func (fz *fuzzEnv) newGroup(t *testing.T) *fuzzGroup {
 	ctx := context.Background()
 	fz.n++
 	g, err := fz.adm.CreateGroup(ctx, admin.System, admin.NewGroup{Path: "g" + strconv.Itoa(fz.n), Owner: "owner"})
@@ -126,9 +142,31 @@ func (fz *fuzzEnv) check(t *testing.T, method, target, contentType string, body 
 	for k, v := range vars {
 		pairs = append(pairs, k, v)
 	}
-	expand := strings.NewReplacer(pairs...)
-	target = base + expand.Replace(target)
-	body = []byte(expand.Replace(string(body)))
+	return &fuzzGroup{base: base, token: token, expand: strings.NewReplacer(pairs...)}
+}
+
+// check sends one fuzzed request to the group and checks the answer.
+func (fz *fuzzEnv) check(t *testing.T, method, target, contentType string, body []byte) {
+	// A request the HTTP server itself would refuse never reaches the
+	// handler: skip it.
+	for _, s := range []string{method, target, contentType} {
+		if strings.ContainsAny(s, "\r\n\x00") {
+			return
+		}
+	}
+	if method == "" || strings.ContainsAny(method, " \t") || strings.ContainsAny(target, " \t") {
+		return
+	}
+	if fz.cur == nil {
+		fz.cur = fz.newGroup(t)
+	}
+	g := fz.cur
+	if method != http.MethodGet && method != http.MethodHead {
+		fz.cur = nil // the request may change the group: the next input gets a new one
+	}
+	target = g.base + g.expand.Replace(target)
+	body = []byte(g.expand.Replace(string(body)))
+	token := g.token
 
 	fz.log.Reset()
 	status, header, b := fz.do(t, method, target, token, contentType, body)
