@@ -97,10 +97,21 @@ func fuzz(t *testing.T, goTool, root string, tg Target, d time.Duration) {
 	// Building the package with the fuzzer's instrumentation can take a
 	// while on a busy machine; minimizing a failing input takes up to a
 	// minute more.
-	ctx, cancel := context.WithTimeout(t.Context(), d+5*time.Minute)
+	deadline := time.Now().Add(d + 5*time.Minute)
+	if td, ok := t.Deadline(); ok && td.Add(-30*time.Second).Before(deadline) {
+		// Stop in time to report, rather than be killed by go test's
+		// -timeout with nothing said about the target.
+		deadline = td.Add(-30 * time.Second)
+	}
+	ctx, cancel := context.WithDeadline(t.Context(), deadline)
 	defer cancel()
+	// One second of minimizing a new input, not go's default minute: the
+	// HTTP targets make tens of executions a second where the parsers
+	// make thousands, and would spend their whole run shrinking their
+	// first interesting input. A failing input is still written, a little
+	// less shrunk.
 	cmd := exec.CommandContext(ctx, goTool, "test", "-run", "^$", "-fuzz", tg.Pattern(),
-		"-fuzztime", d.String(), "-parallel", "1", tg.PackageArg())
+		"-fuzztime", d.String(), "-fuzzminimizetime", "1s", "-parallel", "1", tg.PackageArg())
 	cmd.Dir = root
 	cmd.WaitDelay = 10 * time.Second
 	var out bytes.Buffer
