@@ -237,6 +237,7 @@ func replaySeeds(tb testing.TB) []seed {
 		tb.Fatal("no replay fixtures to seed from")
 	}
 	var seeds []seed
+	seen := map[seed]bool{} // IdPs send many requests alike; each costs the fuzzer's baseline time
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -246,7 +247,10 @@ func replaySeeds(tb testing.TB) []seed {
 		if !ok {
 			tb.Fatalf("%s: no request", file)
 		}
-		seeds = append(seeds, s)
+		if !seen[s] {
+			seen[s] = true
+			seeds = append(seeds, s)
+		}
 	}
 	return seeds
 }
