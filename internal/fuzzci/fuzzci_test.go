@@ -19,11 +19,11 @@ import (
 
 // The variables that drive TestFuzzTargets.
 const (
-	// EnvFuzz set to 1 makes TestFuzzTargets fuzz every target.
+	// envFuzz set to 1 makes TestFuzzTargets fuzz every target.
 	envFuzz = "GATEHOUSE_TEST_FUZZ"
-	// EnvFuzzTime is the -fuzztime of each target (default defaultFuzzTime).
+	// envFuzzTime is the -fuzztime of each target (default defaultFuzzTime).
 	envFuzzTime = "GATEHOUSE_FUZZTIME"
-	// EnvKeep set to 1 copies, after each target's run, the smallest new
+	// envKeep set to 1 copies, after each target's run, the smallest new
 	// inputs of the fuzz cache into its testdata/fuzz (see Keep).
 	envKeep = "GATEHOUSE_FUZZ_KEEP"
 )
@@ -107,10 +107,10 @@ var fuzzLine = regexp.MustCompile(`(?m)^fuzz: elapsed: .*$`)
 // fuzz runs one target for d and fails t, with go test's output, unless it
 // passes.
 func fuzz(t *testing.T, goTool, root string, tg Target, d time.Duration) {
-	// Building the package with the fuzzer's instrumentation can take a
-	// while on a busy machine; minimizing a failing input takes up to a
-	// minute more.
-	deadline := time.Now().Add(d + 5*time.Minute)
+	// Building the package and everything it imports with the fuzzer's
+	// instrumentation, the first time, takes minutes on a busy machine
+	// (SQLite's package is large).
+	deadline := time.Now().Add(d + 15*time.Minute)
 	if td, ok := t.Deadline(); ok && td.Add(-30*time.Second).Before(deadline) {
 		// Stop in time to report, rather than be killed by go test's
 		// -timeout with nothing said about the target.
