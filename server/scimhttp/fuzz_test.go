@@ -36,9 +36,10 @@ import (
 //
 // Each input that may write runs against a group of its own, created for
 // it with two users and a SCIM group, so that an input's answer does not
-// depend on the inputs before it (GET and HEAD share one). Targets and bodies may name those resources as
-// {{user}} (or {{id}}), {{user2}} and {{group}}, and the group's base URL
-// as {{base}}, as the replay fixtures do; the seeds are those fixtures.
+// depend on the inputs before it (GET and HEAD share one). Targets and
+// bodies may name those resources as {{user}} (or {{id}}), {{user2}} and
+// {{group}}, and the group's base URL as {{base}}, as the replay fixtures
+// do; the seeds are the fixtures' requests.
 func FuzzSCIMEndpoint(f *testing.F) {
 	for _, s := range replaySeeds(f) {
 		f.Add(s.method, s.target, s.contentType, []byte(s.body))
