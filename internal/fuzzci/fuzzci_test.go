@@ -28,7 +28,7 @@ const (
 	envKeep = "GATEHOUSE_FUZZ_KEEP"
 )
 
-// defaultFuzzTime keeps CI's whole run (12 targets, and building each
+// defaultFuzzTime keeps CI's whole run (11 targets, and building each
 // package with the fuzzer's instrumentation) near three minutes on two
 // busy cores.
 const defaultFuzzTime = 8 * time.Second
