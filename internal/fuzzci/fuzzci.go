@@ -11,7 +11,6 @@ package fuzzci
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/build"
@@ -63,24 +62,6 @@ func (t Target) CorpusDir() string {
 // under the build cache gocache (go env GOCACHE).
 func (t Target) CacheDir(gocache string) string {
 	return filepath.Join(gocache, "fuzz", filepath.FromSlash(t.ImportPath), t.Name)
-}
-
-// ModuleRoot returns the directory of the go.mod at or above dir.
-func ModuleRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("fuzzci: no go.mod at or above " + dir)
-		}
-		dir = parent
-	}
 }
 
 // Discover returns the fuzz targets of the module rooted at root, sorted

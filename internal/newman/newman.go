@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gatehouse-sso/gatehouse/internal/proctest"
 	"io"
 	"os"
 	"os/exec"
@@ -105,7 +106,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	root, err := moduleRoot()
+	root, err := proctest.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -206,25 +207,6 @@ func (o Options) check() error {
 		errs = append(errs, fmt.Errorf("newman: API %q must not start with a slash: the collection adds one", o.API))
 	}
 	return errors.Join(errs...)
-}
-
-// moduleRoot walks up from the working directory to the folder holding
-// go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("newman: no go.mod in the working directory or above it")
-		}
-		dir = parent
-	}
 }
 
 // collectionPath finds the collection: the explicit path, else the one in

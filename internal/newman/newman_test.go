@@ -118,20 +118,6 @@ func TestDefaultFolders(t *testing.T) {
 	}
 }
 
-func TestModuleRoot(t *testing.T) {
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "test", "newman", "package-lock.json")); err != nil {
-		t.Errorf("moduleRoot() = %s, which has no test/newman/package-lock.json: %v", root, err)
-	}
-	t.Chdir(t.TempDir())
-	if _, err := moduleRoot(); err == nil {
-		t.Errorf("moduleRoot() outside any module: no error")
-	}
-}
-
 func TestCollectionPath(t *testing.T) {
 	root := t.TempDir()
 	beside := filepath.Join(root, "shared", "conformance")

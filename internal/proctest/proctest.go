@@ -95,7 +95,7 @@ func StatSources(t testing.TB) {
 }
 
 func statSources() error {
-	root, err := moduleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,9 @@ func statSources() error {
 	})
 }
 
-func moduleRoot() (string, error) {
+// ModuleRoot walks up from the working directory (a test's is its
+// package's folder) to the folder holding go.mod.
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err

@@ -2,6 +2,7 @@ package proctest
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -37,4 +38,18 @@ func TestStartTermKill(t *testing.T) {
 		t.Fatal("Kill returned before the process ended")
 	}
 	s.Kill() // killing an ended process does nothing
+}
+
+func TestModuleRoot(t *testing.T) {
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "internal", "proctest", "proctest.go")); err != nil {
+		t.Errorf("ModuleRoot() = %s, which does not hold this package: %v", root, err)
+	}
+	t.Chdir(t.TempDir())
+	if _, err := ModuleRoot(); err == nil {
+		t.Errorf("ModuleRoot() outside any module: no error")
+	}
 }

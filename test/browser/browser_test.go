@@ -15,21 +15,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
-	"runtime/debug"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +32,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/gatehouse-sso/gatehouse/internal/proctest"
 	"github.com/gatehouse-sso/gatehouse/saml/samltest"
 )
 
@@ -99,7 +94,7 @@ type suite struct {
 func startSuite(t *testing.T, chromium string) *suite {
 	t.Helper()
 	dir := t.TempDir()
-	s := &suite{bin: buildGatehouse(t, dir), db: "sqlite:" + filepath.Join(dir, "gatehouse.db")}
+	s := &suite{bin: proctest.Build(t), db: "sqlite:" + filepath.Join(dir, "gatehouse.db")}
 	if os.Getenv("GATEHOUSE_SCREENSHOTS") == "1" {
 		s.shots = filepath.Join("..", "..", "docs", "screenshots")
 		if err := os.MkdirAll(s.shots, 0o755); err != nil {
@@ -129,68 +124,6 @@ func startSuite(t *testing.T, chromium string) *suite {
 	return s
 }
 
-// statSources looks at every source file of the module. go test caches a
-// passing result until a file the test looked at changes; the server this
-// test drives is built from all of them, so a change to a page or a
-// handler must run the test again rather than repeat an old "ok".
-func statSources(t *testing.T) {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "testdata" || d.Name() == "docs") {
-			return filepath.SkipDir
-		}
-		switch filepath.Ext(path) {
-		case ".go", ".html", ".js", ".sql", ".json", ".mod", ".sum":
-			_, err = os.Stat(path)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatalf("look at the module's sources: %v", err)
-	}
-}
-
-// buildGatehouse builds cmd/gatehouse into dir, with the race detector when
-// this test runs with it (so that go test -race reuses its build cache).
-func buildGatehouse(t *testing.T, dir string) string {
-	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if p, err := exec.LookPath("go"); err == nil {
-		goTool = p
-	}
-	statSources(t)
-	bin := filepath.Join(dir, "gatehouse")
-	args := []string{"build", "-o", bin}
-	if raceEnabled() {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command(goTool, append(args, "github.com/gatehouse-sso/gatehouse/cmd/gatehouse")...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build cmd/gatehouse: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func raceEnabled() bool {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range info.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}
-
 // gatehouse runs a command of the binary on the suite's database and
 // returns its standard output.
 func (s *suite) gatehouse(t *testing.T, stdin string, args ...string) string {
@@ -205,62 +138,39 @@ func (s *suite) gatehouse(t *testing.T, stdin string, args ...string) string {
 	return strings.TrimSpace(stdout.String())
 }
 
-// lockedBuffer collects serve's standard error.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 var oneTimePassword = regexp.MustCompile(`one-time password:\s+(\S+)`)
 
 // startServe runs "gatehouse serve --demo" on a free loopback port (the
-// base URL must name the real port, so :0 will not do) and waits for
-// /-/health. It stops the server when the test ends.
+// base URL names the real port) and waits for /-/health. It stops the
+// server with SIGTERM, as an operator does, when the test ends.
 func (s *suite) startServe(t *testing.T) {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		addr := freeAddr(t)
-		if s.shots != "" && attempt == 1 && canListen("127.0.0.1:8080") {
-			addr = "127.0.0.1:8080" // the screenshots show the README's address
-		}
-		stderr := &lockedBuffer{}
-		cmd := exec.Command(s.bin, "serve", "--demo", "--addr", addr, "--db", s.db, "--log-format", "json")
-		cmd.Stderr = stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		err := waitHealthy("http://"+addr, exited)
-		if err == nil {
-			s.base = "http://" + addr
-			t.Cleanup(func() { stopServe(t, cmd, exited, stderr) })
-			m := oneTimePassword.FindStringSubmatch(stderr.String())
-			if m == nil {
-				t.Fatalf("serve printed no one-time password:\n%s", stderr.String())
-			}
-			s.oneTimePassword = m[1]
-			return
-		}
-		cmd.Process.Kill()
-		<-exited
-		// Another process may have taken the port meanwhile: try another.
-		if attempt == 3 || !strings.Contains(stderr.String(), "address already in use") {
-			t.Fatalf("serve did not start: %v\n%s", err, stderr.String())
-		}
+	opts := proctest.Options{Args: []string{"--demo", "--db", s.db}}
+	if s.shots != "" && canListen("127.0.0.1:8080") {
+		opts.Addr = "127.0.0.1:8080" // the screenshots show the README's address
 	}
+	srv, err := proctest.Launch(s.bin, opts)
+	if err != nil && opts.Addr != "" {
+		opts.Addr = "" // taken meanwhile: any free port
+		srv, err = proctest.Launch(s.bin, opts)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Term(15 * time.Second); err != nil {
+			t.Errorf("stopping serve: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", proctest.Tail(srv.Stderr.String(), 60))
+		}
+	})
+	s.base = srv.URL
+	m := oneTimePassword.FindStringSubmatch(srv.Stderr.String())
+	if m == nil {
+		t.Fatalf("serve printed no one-time password:\n%s", srv.Stderr.String())
+	}
+	s.oneTimePassword = m[1]
 }
 
 func canListen(addr string) bool {
@@ -270,60 +180,6 @@ func canListen(addr string) bool {
 	}
 	ln.Close()
 	return true
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// waitHealthy polls base/-/health until it answers 200, serve exits, or 60
-// seconds pass (a race-enabled build starts slowly on a busy machine).
-func waitHealthy(base string, exited <-chan error) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("serve exited: %v", err)
-		default:
-		}
-		if resp, err := http.Get(base + "/-/health"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond) // polling a starting process
-	}
-	return errors.New("no answer on /-/health within 60s")
-}
-
-// stopServe stops serve with SIGTERM, as an operator does, and shows its
-// log when the test failed.
-func stopServe(t *testing.T, cmd *exec.Cmd, exited <-chan error, stderr *lockedBuffer) {
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(15 * time.Second):
-		cmd.Process.Kill()
-		<-exited
-	}
-	if t.Failed() {
-		t.Logf("serve's log:\n%s", tail(stderr.String(), 60))
-	}
-}
-
-func tail(s string, lines int) string {
-	all := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
 }
 
 // startChromium starts one headless Chromium for the suite, with a fresh
