@@ -1,30 +1,12 @@
 package load
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-sso/gatehouse/internal/proctest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the progress goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestProgress(t *testing.T) {
 	rec := newRecorder("sync", "entra", 50)
@@ -33,7 +15,7 @@ func TestProgress(t *testing.T) {
 	}
 	rec.fail(errTest)
 	rec.request("POST /Users", 500, time.Millisecond)
-	var out syncBuffer
+	var out proctest.Buffer
 	stop := Progress{Out: &out, Every: time.Millisecond}.watch(rec)
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "\n") && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)

@@ -725,10 +725,8 @@ func (f *fixture) check(base string) (verification, []string, error) {
 	return verification{checked: rep.Checked, lost: rep.Lost}, problems, nil
 }
 
-// checkDatabase opens the database directly while no server runs: on
-// SQLite, PRAGMA integrity_check must say ok and foreign_key_check find
-// nothing; on both, no two accounts may share an email.
-func (f *fixture) checkDatabase(t *testing.T) {
+// openDB opens the fixture's database directly, as no server does.
+func (f *fixture) openDB(t *testing.T) *sql.DB {
 	t.Helper()
 	driver, dsn := "pgx", f.db
 	if f.sqlite != "" {
@@ -738,6 +736,15 @@ func (f *fixture) checkDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+// checkDatabase opens the database directly while no server runs: on
+// SQLite, PRAGMA integrity_check must say ok and foreign_key_check find
+// nothing; on both, no two accounts may share an email.
+func (f *fixture) checkDatabase(t *testing.T) {
+	t.Helper()
+	db := f.openDB(t)
 	defer db.Close()
 	strs := func(q string) []string {
 		t.Helper()

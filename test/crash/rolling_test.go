@@ -2,7 +2,6 @@ package crash
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -106,14 +105,7 @@ func TestTwoVersionsDuringMigration(t *testing.T) {
 // checkNextColumn checks that migration 90001's column is there.
 func (f *fixture) checkNextColumn(t *testing.T) {
 	t.Helper()
-	driver, dsn := "pgx", f.db
-	if f.sqlite != "" {
-		driver, dsn = "sqlite", "file:"+f.sqlite+"?_pragma=busy_timeout(5000)"
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := f.openDB(t)
 	defer db.Close()
 	var filled, empty int
 	if err := db.QueryRow(`SELECT COUNT(testnext_note), COUNT(*) - COUNT(testnext_note) FROM scim_identities`).Scan(&filled, &empty); err != nil {
