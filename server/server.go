@@ -233,13 +233,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 
+	if d := s.cfg.DrainDelay; d > 0 {
+		// Logged before draining begins, so that anyone who sees the drain
+		// (a test waiting on s.draining) finds it in the log.
+		s.log.Info("draining", "drain_delay", d.String())
+	}
 	s.drainOnce.Do(func() { close(s.draining) })
 	start := time.Now()
 	if d := s.cfg.DrainDelay; d > 0 {
 		// Still serving, but /-/ready says 503 and every response closes
 		// its connection (serveDraining), so clients come back through the
 		// load balancer to another node.
-		s.log.Info("draining", "drain_delay", d.String())
 		select {
 		case <-time.After(d):
 		case err := <-served:
