@@ -124,6 +124,11 @@ func timedOut(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &ge)
 }
 
+// RetryAfter is the Retry-After header, in seconds, of every 503 an error
+// causes: long enough for a restarted database to come back, short enough
+// that a sync is not held up.
+const RetryAfter = "5"
+
 // errorBody is the JSON shape of RenderJSONError.
 type errorBody struct {
 	Message   string `json:"message"`
@@ -174,6 +179,12 @@ func (s *Server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 		// error body to it would only corrupt it.
 		log.Error("error returned after the response was started; not rendered", "status", info.rec.status)
 		return
+	}
+	if status == http.StatusServiceUnavailable {
+		// The database (or the request's deadline) failed, not the request:
+		// say when a retry makes sense. IdPs retry 503s on their own
+		// schedule; this is a hint for every other client.
+		w.Header().Set("Retry-After", RetryAfter)
 	}
 	render := info.render
 	if render == nil {

@@ -26,6 +26,7 @@ func TestErrorRendering(t *testing.T) {
 		{"not found", gatehouse.Errorf(gatehouse.NotFound, "no such group"), 404, "no such group"},
 		{"conflict", gatehouse.Errorf(gatehouse.Conflict, "path is taken"), 409, "path is taken"},
 		{"unavailable", &gatehouse.Error{Kind: gatehouse.Unavailable, Err: errors.New("dial tcp 10.0.0.5:5432: refused")}, 503, "unavailable"},
+		{"deadline", fmt.Errorf("list users: %w", context.DeadlineExceeded), 503, "the request did not finish in time; try again"},
 		{"wrapped kind", fmt.Errorf("find group: %w", gatehouse.Errorf(gatehouse.NotFound, "no such group")), 404, "no such group"},
 		{"plain error", errors.New("pq: relation users does not exist"), 500, "internal error"},
 		{"internal with message", &gatehouse.Error{Kind: gatehouse.Internal, Message: "disk layout broken"}, 500, "internal error"},
@@ -47,6 +48,13 @@ func TestErrorRendering(t *testing.T) {
 			}
 			if h := res.Header.Get("WWW-Authenticate"); h == "" {
 				t.Error("header set by the handler was dropped")
+			}
+			wantRetry := ""
+			if tt.wantStatus == http.StatusServiceUnavailable {
+				wantRetry = RetryAfter
+			}
+			if h := res.Header.Get("Retry-After"); h != wantRetry {
+				t.Errorf("Retry-After = %q, want %q", h, wantRetry)
 			}
 			e := decodeError(t, body)
 			if e.Message != tt.wantMsg {

@@ -286,6 +286,8 @@ func (c *scimClient) do(method, path string, body []byte) outcome {
 			o.err = fmt.Errorf("error body status %q, want %q", doc.Status, strconv.Itoa(resp.StatusCode))
 		case doc.Detail == "":
 			o.err = fmt.Errorf("error body without a detail: %q", raw)
+		case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "":
+			o.err = fmt.Errorf("503 without Retry-After: %q", raw)
 		}
 	}
 	c.tally.add(o, method+" "+path)
