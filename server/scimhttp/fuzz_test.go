@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -191,9 +193,32 @@ func (fz *fuzzEnv) check(t *testing.T, method, target, contentType string, body 
 			e.Status != strconv.Itoa(status) || e.Detail == "" || header.Get("Content-Type") != scimhttp.ContentType {
 			t.Fatalf("error is not a SCIM error document of its status:\n%s", show())
 		}
-	case len(b) > 0 && status != http.StatusMovedPermanently && !json.Valid(b):
+	case status >= 300 && status < 400:
+		// The only redirects are net/http's: a path with "." or ".."
+		// segments or doubled slashes to its clean form, or a subtree's
+		// path to its trailing slash.
+		if loc := header.Get("Location"); !muxRedirect(target, loc) {
+			t.Fatalf("redirect to %q is not the path's clean form:\n%s", loc, show())
+		}
+	case len(b) > 0 && !json.Valid(b):
 		t.Fatalf("body is not JSON:\n%s", show())
 	}
+}
+
+// muxRedirect reports whether loc is where net/http's ServeMux sends a
+// request for target: the cleaned path (a trailing slash kept), or the
+// path with a slash added, with the query unchanged.
+func muxRedirect(target, loc string) bool {
+	u, err := url.Parse(target)
+	if err != nil {
+		return false
+	}
+	got, _, _ := strings.Cut(loc, "?")
+	clean := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	return got == clean || got == u.Path+"/" || got == u.EscapedPath()+"/"
 }
 
 // do sends a request through the server as an HTTP server would read it
