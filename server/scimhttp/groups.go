@@ -110,8 +110,7 @@ func (h *Handler) listGroups(req *request) error {
 	if err != nil {
 		return err
 	}
-	attrs := scim.ParseAttributeList(q.Get("attributes"))
-	excluded := scim.ParseAttributeList(q.Get("excludedAttributes"))
+	attrs, excluded := projection(q)
 	withMembers := membersWanted(attrs, excluded)
 	resources := make([]map[string]any, 0, len(gs))
 	for _, g := range gs {
@@ -137,7 +136,8 @@ func (h *Handler) getGroup(req *request, id string) error {
 	if err != nil {
 		return err
 	}
-	return h.writeGroup(req, http.StatusOK, g, scim.ParseAttributeList(q.Get("attributes")), scim.ParseAttributeList(q.Get("excludedAttributes")), p)
+	attrs, excluded := projection(q)
+	return h.writeGroup(req, http.StatusOK, g, attrs, excluded, p)
 }
 
 // membersPage reads membersStartIndex and membersCount as ParsePage reads
@@ -177,11 +177,7 @@ func (h *Handler) createGroup(req *request) error {
 }
 
 func (h *Handler) replaceGroup(req *request, id string) error {
-	ifVersion, err := ifMatch(req.r)
-	if err != nil {
-		return err
-	}
-	body, err := req.readBody()
+	ifVersion, body, err := req.conditionalBody()
 	if err != nil {
 		return err
 	}
@@ -201,11 +197,7 @@ func (h *Handler) replaceGroup(req *request, id string) error {
 // a body with a list of all the members isn't advisable"), the Microsoft
 // collection requires it, and Okta accepts it.
 func (h *Handler) patchGroup(req *request, id string) error {
-	ifVersion, err := ifMatch(req.r)
-	if err != nil {
-		return err
-	}
-	body, err := req.readBody()
+	ifVersion, body, err := req.conditionalBody()
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package scimhttp
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -72,8 +73,7 @@ func (h *Handler) listUsers(req *request) error {
 	if err != nil {
 		return err
 	}
-	attrs := scim.ParseAttributeList(q.Get("attributes"))
-	excluded := scim.ParseAttributeList(q.Get("excludedAttributes"))
+	attrs, excluded := projection(q)
 	resources := make([]map[string]any, 0, len(ids))
 	for _, si := range ids {
 		doc, err := h.resource(req, si)
@@ -94,7 +94,8 @@ func (h *Handler) getUser(req *request, id string) error {
 		return nil
 	}
 	q := req.r.URL.Query()
-	return h.writeUser(req, http.StatusOK, si, scim.ParseAttributeList(q.Get("attributes")), scim.ParseAttributeList(q.Get("excludedAttributes")))
+	attrs, excluded := projection(q)
+	return h.writeUser(req, http.StatusOK, si, attrs, excluded)
 }
 
 func (h *Handler) createUser(req *request) error {
@@ -139,11 +140,7 @@ func (h *Handler) patchUser(req *request, id string) error {
 // rewriteUser serves PUT and PATCH: it reads If-Match and the body, lets
 // write change the user, and answers 200 with the user.
 func (h *Handler) rewriteUser(req *request, write func(body []byte, ifVersion int64) (*gatehouse.SCIMIdentity, error)) error {
-	ifVersion, err := ifMatch(req.r)
-	if err != nil {
-		return err
-	}
-	body, err := req.readBody()
+	ifVersion, body, err := req.conditionalBody()
 	if err != nil {
 		return err
 	}
@@ -227,6 +224,23 @@ func etagMatches(header string, version int64) bool {
 		}
 	}
 	return false
+}
+
+// conditionalBody reads what a PUT or PATCH carries: the If-Match
+// version (0 without one) and the body.
+func (req *request) conditionalBody() (int64, []byte, error) {
+	ifVersion, err := ifMatch(req.r)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := req.readBody()
+	return ifVersion, body, err
+}
+
+// projection is a request's attributes and excludedAttributes parameters
+// (RFC 7644 §3.9).
+func projection(q url.Values) (attrs, excluded []string) {
+	return scim.ParseAttributeList(q.Get("attributes")), scim.ParseAttributeList(q.Get("excludedAttributes"))
 }
 
 // ifMatch reads If-Match: 0 when absent or "*", the version otherwise; an
