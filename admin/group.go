@@ -59,16 +59,8 @@ func (s *Service) SetMember(ctx context.Context, a Actor, groupRef, userRef stri
 	}
 	var m *gatehouse.Member
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
-		g, err := FindGroup(ctx, q, groupRef)
+		g, u, err := lockMembership(ctx, q, groupRef, userRef)
 		if err != nil {
-			return err
-		}
-		u, err := FindUser(ctx, q, userRef)
-		if err != nil {
-			return err
-		}
-		// Two owners demoting each other at once must not both succeed.
-		if err := q.LockGroup(ctx, g.ID); err != nil {
 			return err
 		}
 		old, err := q.FindMember(ctx, g.ID, u.ID)
@@ -152,4 +144,22 @@ func checkEnforcedSSO(ctx context.Context, q store.Queries, g *gatehouse.Group, 
 	return gatehouse.Errorf(gatehouse.Invalid,
 		"%s %s, and %s enforces SSO: assign them to the application in the identity provider (SCIM then adds them), or have them sign in through the group's SSO first; or turn off Enforce SSO",
 		u.Username, why, g.Path)
+}
+
+// lockMembership finds the group and the user of a membership change and
+// takes the group's lock: two owners demoting each other at once must not
+// both succeed, and the last-owner count must hold until the commit.
+func lockMembership(ctx context.Context, q store.Queries, groupRef, userRef string) (*gatehouse.Group, *gatehouse.User, error) {
+	g, err := FindGroup(ctx, q, groupRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := FindUser(ctx, q, userRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := q.LockGroup(ctx, g.ID); err != nil {
+		return nil, nil, err
+	}
+	return g, u, nil
 }

@@ -521,15 +521,8 @@ func (s *Service) SetLinksOnly(ctx context.Context, a Actor, groupRef string, on
 func (s *Service) ClearDirectRole(ctx context.Context, a Actor, groupRef, userRef string) (*gatehouse.Member, error) {
 	var m *gatehouse.Member
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
-		g, err := FindGroup(ctx, q, groupRef)
+		g, u, err := lockMembership(ctx, q, groupRef, userRef)
 		if err != nil {
-			return err
-		}
-		u, err := FindUser(ctx, q, userRef)
-		if err != nil {
-			return err
-		}
-		if err := q.LockGroup(ctx, g.ID); err != nil {
 			return err
 		}
 		old, err := q.FindMember(ctx, g.ID, u.ID)
