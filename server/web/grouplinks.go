@@ -49,9 +49,6 @@ type linksData struct {
 // groupLinks handles the section's forms: action preview, add, remove,
 // links_only.
 func (h *Handler) groupLinks(w http.ResponseWriter, r *http.Request) error {
-	if err := h.checkOrigin(r); err != nil {
-		return err
-	}
 	g, u, err := h.settingsOwner(w, r)
 	if err != nil {
 		return err

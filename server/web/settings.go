@@ -109,8 +109,15 @@ func settingsPath(g *gatehouse.Group) string { return "/groups/" + g.Path + "/-/
 
 // settingsOwner is the signed-in owner of the group the request names, by
 // admin.AuthorizeOwner: nil with a nil error when a signed-out GET was
-// sent to sign in.
+// sent to sign in. A POST must come from our own origin (checkOrigin).
 func (h *Handler) settingsOwner(w http.ResponseWriter, r *http.Request) (*gatehouse.Group, *gatehouse.User, error) {
+	if r.Method != http.MethodGet {
+		// Every form of the settings page changes something: refuse a
+		// post from another origin before anything else.
+		if err := h.checkOrigin(r); err != nil {
+			return nil, nil, err
+		}
+	}
 	_, u, err := h.session(r)
 	if err != nil {
 		return nil, nil, err
@@ -220,9 +227,6 @@ func renderSettings(w http.ResponseWriter, status int, u *gatehouse.User, d *set
 // configure saves the IdP form with admin.ConfigureSAML. A refusal shows
 // the form again, as typed, with the reason.
 func (h *Handler) configure(w http.ResponseWriter, r *http.Request) error {
-	if err := h.checkOrigin(r); err != nil {
-		return err
-	}
 	g, u, err := h.settingsOwner(w, r)
 	if err != nil {
 		return err
@@ -388,9 +392,6 @@ func readUpload(fh *multipart.FileHeader, limit int64) ([]byte, error) {
 // token), add a second one (a rotation), or revoke one. A new token is in
 // this response only, never in a URL, and never stored in clear.
 func (h *Handler) scimToken(w http.ResponseWriter, r *http.Request) error {
-	if err := h.checkOrigin(r); err != nil {
-		return err
-	}
 	g, u, err := h.settingsOwner(w, r)
 	if err != nil {
 		return err
@@ -441,9 +442,6 @@ func (h *Handler) scimToken(w http.ResponseWriter, r *http.Request) error {
 // verifyStart starts "Verify SAML configuration" for the signed-in owner:
 // a real SP-initiated sign-in, marked as a test.
 func (h *Handler) verifyStart(w http.ResponseWriter, r *http.Request) error {
-	if err := h.checkOrigin(r); err != nil {
-		return err
-	}
 	g, u, err := h.settingsOwner(w, r)
 	if err != nil {
 		return err
