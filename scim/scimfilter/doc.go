@@ -49,7 +49,9 @@
 //     pr apply.
 //   - date-times (meta.created, meta.lastModified) take an RFC 3339 string,
 //     with any number of fractional digits (Microsoft's test collection
-//     sends seven); co, sw and ew do not apply.
+//     sends seven), read strictly: two-digit hours, offsets under 24h and,
+//     once in UTC, a year from 0000 to 9999, so every filter accepted can
+//     be written back; co, sw and ew do not apply.
 //   - null means no value (RFC 7643 §2.5): "x eq null" is not (x pr), and
 //     "x ne null" is x pr; no other operator takes null.
 //

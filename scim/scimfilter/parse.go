@@ -3,6 +3,7 @@ package scimfilter
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -367,15 +368,20 @@ func compare(e *filter.AttributeExpression, inside Attr) (Filter, error) {
 		s, ok := e.CompareValue.(string)
 		var t time.Time
 		if ok {
-			s, err = decodeString(s)
-			if err == nil {
-				t, err = time.Parse(time.RFC3339Nano, s)
+			if s, err = decodeString(s); err == nil {
+				t, err = parseDateTime(s)
 			}
 		}
 		if !ok || err != nil {
 			return nil, invalid(`%s needs an RFC 3339 date-time such as "2011-05-13T04:42:34Z", not %s`, a, describeValue(e.CompareValue))
 		}
-		return Compare{Attr: a, Op: op, Value: t.UTC()}, nil
+		t = t.UTC()
+		if y := t.Year(); y < 0 || y > 9999 {
+			// "0000-01-01T00:00:00+01:00" is year -1 in UTC, which RFC 3339
+			// cannot write, so the filter could not be written back.
+			return nil, invalid("%s must fall in the years 0000 to 9999 in UTC, not %s", a, describeValue(e.CompareValue))
+		}
+		return Compare{Attr: a, Op: op, Value: t}, nil
 	}
 
 	var s string
@@ -399,6 +405,18 @@ func compare(e *filter.AttributeExpression, inside Attr) (Filter, error) {
 
 // boolValue reads a boolean: true or false, or (as Entra sends them) the
 // strings "True" and "False" in any case.
+// dateTimeShape is RFC 3339's date-time, which time.Parse checks only
+// loosely: it takes "T4:42:34" for "T04:42:34" and offsets of a day or more.
+var dateTimeShape = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`)
+
+// parseDateTime reads an RFC 3339 date-time strictly.
+func parseDateTime(s string) (time.Time, error) {
+	if !dateTimeShape.MatchString(s) {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 date-time", s)
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
 func boolValue(v any) (bool, bool) {
 	switch v := v.(type) {
 	case bool:
