@@ -60,6 +60,16 @@ func misconfigured(err error) *Failure {
 		Err:     err}
 }
 
+// unavailable is the answer to a sign-in that the database's failure, err,
+// kept from being checked or recorded: it is refused (fail closed).
+func unavailable(err error) *Failure {
+	return &Failure{Status: http.StatusServiceUnavailable, Outcome: "unavailable",
+		Title:   "Sign-in is not available right now",
+		Message: "Gatehouse could not finish checking your sign-in.",
+		Next:    "Try again in a minute. If it keeps failing, give the group's owner the reference below, or the request id if there is none.",
+		Err:     err}
+}
+
 // Response is what the group's ACS received.
 type Response struct {
 	SAMLResponse string
@@ -122,11 +132,7 @@ func (s *Service) ACS(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SA
 	if err != nil && f == nil {
 		// The database failed: the sign-in is refused (fail closed) and
 		// the log entry says so.
-		f = &Failure{Status: http.StatusServiceUnavailable, Outcome: "unavailable",
-			Title:   "Sign-in is not available right now",
-			Message: "Gatehouse could not finish checking your sign-in.",
-			Next:    "Try again in a minute. If it keeps failing, give the group's owner the reference below.",
-			Err:     err}
+		f = unavailable(err)
 	}
 	if f != nil {
 		entry.Outcome = f.Outcome
@@ -136,10 +142,12 @@ func (s *Service) ACS(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SA
 	entry.Clamp()
 	if lerr := s.Store.AppendSAMLLog(ctx, entry, LogKeep); lerr != nil {
 		// Without its log entry a refusal could not be looked up, and a
-		// success would leave no trace: refuse both.
-		if f != nil {
-			lerr = errors.Join(lerr, f)
+		// success would leave no trace: refuse both, a success with the
+		// same page as any other failure of the database.
+		if f == nil {
+			f = unavailable(lerr)
 		}
+		lerr = errors.Join(lerr, f)
 		return Accepted{}, fmt.Errorf("write the SAML log of group %s: %w", g.Path, lerr)
 	}
 	if f != nil {

@@ -498,6 +498,49 @@ func TestReplayCacheFailsClosed(t *testing.T) {
 	})
 }
 
+// brokenLog is a store whose SAML log cannot be written.
+type brokenLog struct{ store.Store }
+
+func (brokenLog) AppendSAMLLog(context.Context, *gatehouse.SAMLLogEntry, int) error {
+	return gatehouse.Errorf(gatehouse.Unavailable, "the database's disk is full")
+}
+
+// TestSAMLLogFailsClosed: a sign-in whose SAML log entry cannot be written
+// is refused, and nobody is signed in. A good response gets the page of a
+// sign-in the database kept from finishing, a refused one its own page;
+// neither shows a reference (no entry has it), both the request id.
+func TestSAMLLogFailsClosed(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		e.provision("00u1alice", "alice@acme.example", "alice@acme.example")
+		b := e.browser()
+		b.node = newNode(t, brokenLog{e.s})
+		for _, tt := range []struct {
+			name, nameID string
+			status       int
+			title        string
+		}{
+			{"a good response", "00u1alice", http.StatusServiceUnavailable, "Sign-in is not available right now"},
+			{"an unknown NameID", "nobody", http.StatusForbidden, "No account for this sign-in"},
+		} {
+			res := b.callback("acme.corp", e.signed(e.group, e.okta, tt.nameID, ""), "")
+			if res.status != tt.status || res.location != "" {
+				t.Errorf("%s while the SAML log fails = %d %q, want %d and no redirect", tt.name, res.status, res.location, tt.status)
+			}
+			for _, want := range []string{tt.title, "Request id:"} {
+				if !strings.Contains(res.body, want) {
+					t.Errorf("%s while the SAML log fails: the page does not say %q:\n%s", tt.name, want, res.body)
+				}
+			}
+			if strings.Contains(res.body, "Reference:") {
+				t.Errorf("%s while the SAML log fails: the page shows a reference that no log entry has:\n%s", tt.name, res.body)
+			}
+		}
+		if status, _ := b.me(); status != http.StatusUnauthorized {
+			t.Errorf("GET /api/v4/user = %d, want 401", status)
+		}
+	})
+}
+
 func TestDeprovisionEndsTheSSOSession(t *testing.T) {
 	backends(t, 1, func(t *testing.T, e *env) {
 		si := e.provision("00u1alice", "alice@acme.example", "alice@acme.example")

@@ -98,12 +98,7 @@ func TestSQLiteDiskFull(t *testing.T) {
 	path := filepath.Join(dir, "gatehouse.db")
 	env := map[string]string{"GATEHOUSE_DB": "sqlite:" + path, "GATEHOUSE_BASE_URL": samltest.Base}
 	token := setupGroup(t, bin, env)
-	idp := samltest.NewIdP("diskfull")
-	certFile := filepath.Join(t.TempDir(), "idp.pem")
-	if err := os.WriteFile(certFile, idp.Keys.CertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	gh(t, bin, env, "saml", "configure", "--group", "acme", "--sso-url", idp.SSOURL, "--cert-file", certFile, "--idp-entity-id", idp.EntityID)
+	idp := configureSAML(t, bin, env, "diskfull")
 
 	const deadline = 5 * time.Second
 	srv := proctest.Start(t, bin, proctest.Options{Env: env, Args: []string{"--request-timeout", deadline.String()}})
@@ -140,12 +135,11 @@ func TestSQLiteDiskFull(t *testing.T) {
 	filled := fill(t, filler)
 
 	// Writes: refused, each with a 503 that says the disk is full.
-	const diskFull = "disk is full"
 	var writes, refused int
 	check := func(what string, o outcome) {
 		t.Helper()
 		writes++
-		if o.status == http.StatusServiceUnavailable && strings.Contains(o.detail, diskFull) {
+		if refusedDiskFull(o) {
 			refused++
 			return
 		}
@@ -178,16 +172,9 @@ func TestSQLiteDiskFull(t *testing.T) {
 	// Sign-ins: refused, and nobody is signed in.
 	var signInsRefused int
 	for range 3 {
-		got := signIn()
-		if got.status != http.StatusServiceUnavailable || got.location != "" {
-			t.Errorf("sign-in with the disk full = %d (Location %q), want 503 and no redirect: the replay cache cannot be written, so the sign-in must fail closed",
-				got.status, got.location)
-			continue
+		if checkSignInRefused(t, signIn()) {
+			signInsRefused++
 		}
-		if want := "Sign-in is not available right now"; !strings.Contains(got.body, want) {
-			t.Errorf("sign-in with the disk full: the page does not say %q:\n%s", want, got.body)
-		}
-		signInsRefused++
 	}
 
 	// Space freed: writes and sign-ins work again, at once, without a
@@ -230,6 +217,43 @@ func TestSQLiteDiskFull(t *testing.T) {
 	t.Logf("space freed: first write acknowledged after %v; all checks after freeing took %v; %d users; integrity_check %s",
 		recovered.Round(time.Millisecond), sinceFree.Round(time.Millisecond), users, integrity)
 	t.Logf("all SCIM requests: %s", ta)
+}
+
+// diskFull is what every 503 of a write refused for want of space says.
+const diskFull = "disk is full"
+
+// refusedDiskFull says whether o is a 503 that says the disk is full.
+func refusedDiskFull(o outcome) bool {
+	return o.status == http.StatusServiceUnavailable && strings.Contains(o.detail, diskFull)
+}
+
+// checkSignInRefused reports unless got is a sign-in that failed closed: a
+// 503 page that says sign-in is unavailable, with no redirect onwards.
+func checkSignInRefused(t *testing.T, got signInResult) bool {
+	t.Helper()
+	if got.status != http.StatusServiceUnavailable || got.location != "" {
+		t.Errorf("sign-in with the disk full = %d (Location %q), want 503 and no redirect: the replay cache cannot be written, so the sign-in must fail closed",
+			got.status, got.location)
+		return false
+	}
+	if want := "Sign-in is not available right now"; !strings.Contains(got.body, want) {
+		t.Errorf("sign-in with the disk full: the page does not say %q:\n%s", want, got.body)
+		return false
+	}
+	return true
+}
+
+// configureSAML configures SAML for the group acme on the database of env
+// with a new test IdP called name, and returns the IdP.
+func configureSAML(t *testing.T, bin string, env map[string]string, name string) *samltest.IdP {
+	t.Helper()
+	idp := samltest.NewIdP(name)
+	certFile := filepath.Join(t.TempDir(), "idp.pem")
+	if err := os.WriteFile(certFile, idp.Keys.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gh(t, bin, env, "saml", "configure", "--group", "acme", "--sso-url", idp.SSOURL, "--cert-file", certFile, "--idp-entity-id", idp.EntityID)
+	return idp
 }
 
 // signInResult is what the server answered a posted SAML response.

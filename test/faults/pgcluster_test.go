@@ -23,7 +23,7 @@ const pgBin = "/usr/lib/postgresql/15/bin"
 // tests and is never touched.
 type cluster struct {
 	t    *testing.T
-	dir  string // owned by postgres: the data directory, the socket, the log
+	dir  string // owned by postgres: the WAL, the socket, the log and, unless startClusterOn put it elsewhere, the data directory
 	data string
 	port int
 }
@@ -31,22 +31,27 @@ type cluster struct {
 // startCluster initdb's a cluster in a fresh directory and starts it on a
 // free loopback port, with fsync on (the crash test's claim depends on it)
 // and small buffers. The test's cleanup stops it and removes the directory.
-func startCluster(t *testing.T) *cluster {
+func startCluster(t *testing.T) *cluster { return startClusterOn(t, "") }
+
+// startClusterOn is startCluster with the data directory (tables and
+// indexes, not the WAL, which stays in the private directory) made inside
+// dataParent, a directory the postgres user owns; "" keeps it private too.
+func startClusterOn(t *testing.T, dataParent string) *cluster {
 	t.Helper()
 	require(t, isRoot(), "the PostgreSQL fault tests run a private cluster as the postgres user, which needs root")
 	_, err := os.Stat(filepath.Join(pgBin, "pg_ctl"))
 	require(t, err == nil, "PostgreSQL 15's binaries are not in "+pgBin+" (apt-get install postgresql-15)")
-	pg, err := user.Lookup("postgres")
-	require(t, err == nil, "there is no postgres user to run the private cluster as")
-	uid, _ := strconv.Atoi(pg.Uid)
-	gid, _ := strconv.Atoi(pg.Gid)
+	uid, gid := postgresUser(t)
 
 	// t.TempDir is root's and 0700: the postgres user could not enter it.
 	dir, err := os.MkdirTemp("", "gatehouse-faults-pg-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, dir: dir, data: filepath.Join(dir, "data")}
+	if dataParent == "" {
+		dataParent = dir
+	}
+	c := &cluster{t: t, dir: dir, data: filepath.Join(dataParent, "data")}
 	t.Cleanup(func() {
 		c.ctl("stop", "-m", "immediate") // may be stopped already
 		os.RemoveAll(dir)
@@ -57,7 +62,7 @@ func startCluster(t *testing.T) *cluster {
 	if err := os.Chown(dir, uid, gid); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := c.run("initdb", "-D", c.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"); err != nil {
+	if out, err := c.run("initdb", "-D", c.data, "--waldir", filepath.Join(dir, "wal"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
 	conf := fmt.Sprintf(`
@@ -87,6 +92,16 @@ log_min_messages = warning
 		}
 	}
 	return c
+}
+
+// postgresUser returns the uid and gid of the postgres user.
+func postgresUser(t *testing.T) (uid, gid int) {
+	t.Helper()
+	pg, err := user.Lookup("postgres")
+	require(t, err == nil, "there is no postgres user to run the private cluster as")
+	uid, _ = strconv.Atoi(pg.Uid)
+	gid, _ = strconv.Atoi(pg.Gid)
+	return uid, gid
 }
 
 // run runs a PostgreSQL program as the postgres user.
