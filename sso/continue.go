@@ -94,20 +94,16 @@ func (s *Service) Continue(ctx context.Context, g *gatehouse.Group, token string
 		if err != nil {
 			return Result{}, err
 		}
-		if fail, err := s.allowed(ctx, g, u); fail != nil || err != nil {
-			return Result{}, errOr(fail, err)
-		}
-		if hasGroups(f) {
-			err := s.Store.InTx(ctx, func(q store.Queries) error { return s.signInGroups(ctx, q, g, u.ID, f) })
-			if err != nil {
-				return Result{}, err
-			}
-		}
-		return s.finish(ctx, g, u, f, b)
+		return s.signIn(ctx, g, u, f, b)
 	case gatehouse.SAMLFlowCreate:
-		u, err := s.createAccount(ctx, g, f)
+		u, made, err := s.createAccount(ctx, g, f)
 		if err != nil {
 			return Result{}, err
+		}
+		if !made {
+			// The IdP's SCIM provisioned the NameID after the ACS looked:
+			// its account signs in, as it would have then.
+			return s.signIn(ctx, g, u, f, b)
 		}
 		return s.finish(ctx, g, u, f, b)
 	case gatehouse.SAMLFlowLink:
@@ -130,6 +126,22 @@ func (s *Service) Continue(ctx context.Context, g *gatehouse.Group, token string
 		return s.verifyReport(ctx, g, f, b)
 	}
 	return Result{}, flowGone()
+}
+
+// signIn signs in u, whose active identity has the flow's NameID, unless
+// it may not sign in through the group; the groups the flow carries are
+// applied first.
+func (s *Service) signIn(ctx context.Context, g *gatehouse.Group, u *gatehouse.User, f *gatehouse.SAMLFlow, b Browser) (Result, error) {
+	if fail, err := s.allowed(ctx, g, u); fail != nil || err != nil {
+		return Result{}, errOr(fail, err)
+	}
+	if hasGroups(f) {
+		err := s.Store.InTx(ctx, func(q store.Queries) error { return s.signInGroups(ctx, q, g, u.ID, f) })
+		if err != nil {
+			return Result{}, err
+		}
+	}
+	return s.finish(ctx, g, u, f, b)
 }
 
 // ConfirmLink links the signed-in account to the NameID of a confirmed link
@@ -228,15 +240,67 @@ func (s *Service) linkSession(f *gatehouse.SAMLFlow, b Browser) *Failure {
 }
 
 // createAccount creates the managed account of a create flow, with its
-// identity and membership at the group's default role.
-func (s *Service) createAccount(ctx context.Context, g *gatehouse.Group, f *gatehouse.SAMLFlow) (*gatehouse.User, error) {
+// identity and membership at the group's default role, and says so with
+// made. A first sign-in can race the IdP's SCIM POST of the same person
+// (security.md §5.7): when the NameID has an active identity by now, that
+// account is returned instead (made false) for the caller to sign in under
+// the usual checks, and what else SCIM made meanwhile is refused as the
+// ACS would have refused it.
+func (s *Service) createAccount(ctx context.Context, g *gatehouse.Group, f *gatehouse.SAMLFlow) (u *gatehouse.User, made bool, err error) {
 	var d flowDetail
 	if err := json.Unmarshal(f.Detail, &d); err != nil || d.Email == "" {
-		return nil, flowGone()
+		return nil, false, flowGone()
 	}
-	var u *gatehouse.User
-	err := s.Store.InTx(ctx, func(q store.Queries) error {
+	// A conflict means another writer committed first, without the group
+	// lock (SCIM's one-statement create): one more try sees what it made.
+	for attempt := 1; attempt <= 2; attempt++ {
+		u, made, err = s.createAccountOnce(ctx, g, f, d)
+		if !gatehouse.IsKind(err, gatehouse.Conflict) {
+			return u, made, err
+		}
+	}
+	return nil, false, &Failure{Status: http.StatusConflict, Outcome: "create_conflict",
+		Title:   "Your account could not be created",
+		Message: "An account with this identity or email was created at the same time.",
+		Next:    "Start again from the group's sign-in page.", Err: err}
+}
+
+// createAccountOnce is one attempt of createAccount, in one transaction.
+func (s *Service) createAccountOnce(ctx context.Context, g *gatehouse.Group, f *gatehouse.SAMLFlow, d flowDetail) (u *gatehouse.User, made bool, err error) {
+	err = s.Store.InTx(ctx, func(q store.Queries) error {
+		u, made = nil, false
 		if err := q.LockGroup(ctx, g.ID); err != nil {
+			return err
+		}
+		// What the ACS found absent may exist now: the same checks, in
+		// the same order. SCIM's create does not take the group lock, and
+		// each statement here may see more of what it committed than the
+		// one before (PostgreSQL's read committed): a later check that
+		// finds something looks for the NameID's identity again first.
+		linked := func() error {
+			ident, err := q.FindIdentityByExternUID(ctx, g.ID, f.ExternUID)
+			switch {
+			case err == nil && ident.State == gatehouse.IdentityActive:
+				u, err = q.FindUserByID(ctx, ident.UserID)
+				return err
+			case err != nil && !gatehouse.IsKind(err, gatehouse.NotFound):
+				return err
+			}
+			return nil
+		}
+		if err := linked(); err != nil || u != nil {
+			return err
+		}
+		if si, err := q.FindSCIMIdentityByExternUID(ctx, g.ID, f.ExternUID); err == nil {
+			if err := linked(); err != nil || u != nil {
+				return err
+			}
+			if !si.Active() {
+				return accessRemoved(nil)
+			}
+			// Provisioned for a personal account that has not linked yet.
+			return passwordFirstFailure()
+		} else if !gatehouse.IsKind(err, gatehouse.NotFound) {
 			return err
 		}
 		if _, err := q.FindPersonalUserByEmail(ctx, d.Email); err == nil {
@@ -244,6 +308,15 @@ func (s *Service) createAccount(ctx context.Context, g *gatehouse.Group, f *gate
 		} else if !gatehouse.IsKind(err, gatehouse.NotFound) {
 			return err
 		}
+		if _, err := q.FindManagedUserByEmail(ctx, g.ID, d.Email); err == nil {
+			if err := linked(); err != nil || u != nil {
+				return err
+			}
+			return unknownNameID(f.ExternUID, "an account of this group already has its email under another NameID; correct that account's extern_uid")
+		} else if !gatehouse.IsKind(err, gatehouse.NotFound) {
+			return err
+		}
+		made = true
 		username, err := freeUsername(ctx, q, d.Email)
 		if err != nil {
 			return err
@@ -270,13 +343,10 @@ func (s *Service) createAccount(ctx context.Context, g *gatehouse.Group, f *gate
 			Action: "saml_user_created", TargetKind: "user", TargetID: fmt.Sprint(u.ID),
 			Detail: mustJSON(map[string]any{"extern_uid": f.ExternUID, "username": u.Username})})
 	})
-	if gatehouse.IsKind(err, gatehouse.Conflict) {
-		return nil, &Failure{Status: http.StatusConflict, Outcome: "create_conflict",
-			Title:   "Your account could not be created",
-			Message: "An account with this identity or email was created at the same time.",
-			Next:    "Start again from the group's sign-in page.", Err: err}
+	if err != nil {
+		return nil, false, err
 	}
-	return u, err
+	return u, made, nil
 }
 
 func passwordFirstFailure() *Failure {

@@ -351,6 +351,67 @@ func TestCreateOnFirstSignIn(t *testing.T) {
 	})
 }
 
+// TestFirstSignInAfterSCIMCreate: the IdP's SCIM provisions the person
+// between the ACS deciding to create an account and the continue step
+// creating it (a first sign-in racing the SCIM POST). The continue step
+// must then sign in the account SCIM made, under the same checks as any
+// sign-in, and never make a second account.
+func TestFirstSignInAfterSCIMCreate(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.trust(e.group, e.okta, func(c *gatehouse.SAMLConfig) { c.CreateUsers = true })
+		for _, tt := range []struct {
+			name, nameID, scimExternalID, local string
+			deprovision                         bool
+			status                              int
+			title                               string // of the failure page
+		}{
+			{"SCIM made the same NameID", "00u7carol", "00u7carol", "carol", false, http.StatusSeeOther, ""},
+			{"SCIM made and deprovisioned it", "00u8dave", "00u8dave", "dave", true, http.StatusForbidden, "Your access was removed"},
+			{"SCIM made the email under another NameID", "00u9erin", "other-erin", "erin", false, http.StatusForbidden, "No account for this sign-in"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				local := tt.local
+				email := local + "@acme.example"
+				spec := e.okta.Spec(e.nodes[0].svc.SP(e.group), nowUTC())
+				spec.NameID = tt.nameID
+				spec.Attributes = []samltest.Attribute{{Name: "email", Values: []string{email}}}
+				b := e.browser()
+				res := b.callback("acme.corp", samltest.Encode(e.okta.Response(t, spec)), "")
+				if res.status != http.StatusSeeOther || !strings.Contains(res.location, "/-/saml/continue") {
+					t.Fatalf("callback = %d %q, want 303 to the continue URL (a create flow)", res.status, res.location)
+				}
+				si := e.provision(tt.scimExternalID, local, email)
+				if tt.deprovision {
+					e.patch(si, scimpatch.Operation{Op: "replace", Path: "active", Value: false})
+				}
+				done := b.get(res.location)
+				if done.status != tt.status {
+					t.Fatalf("continue = %d %q, want %d\n%s", done.status, done.location, tt.status, done.body)
+				}
+				if tt.status == http.StatusSeeOther {
+					u, err := e.s.FindUserByID(ctx, si.UserID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b.wantSignedInAs(u.Username)
+				} else {
+					if !strings.Contains(done.body, tt.title) {
+						t.Errorf("continue: the page does not say %q:\n%s", tt.title, done.body)
+					}
+					if status, _ := b.me(); status != http.StatusUnauthorized {
+						t.Errorf("GET /api/v4/user = %d, want 401", status)
+					}
+				}
+				// One account has the email, and it is the one SCIM made.
+				if u, err := e.s.FindManagedUserByEmail(ctx, e.group.ID, email); err != nil || u.ID != si.UserID {
+					t.Errorf("the managed account with %s = %+v, %v; want SCIM's, user %d", email, u, err, si.UserID)
+				}
+			})
+		}
+	})
+}
+
 func TestBadInput(t *testing.T) {
 	backends(t, 1, func(t *testing.T, e *env) {
 		b := e.browser()

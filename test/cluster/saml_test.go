@@ -303,10 +303,12 @@ const firstSignIns = 20
 // testFirstSignInRacesSCIM signs people in for the first time through a
 // group that creates accounts on first SSO, on node 0, while node 1 takes
 // the IdP's SCIM POST of the same person at the same moment (security.md
-// §5.7): never a 500, and one account per person whichever wins.
+// §5.7): never a 500, one account per person whichever wins, and the person
+// signed in at once either way (into the account SCIM made, when it won).
 func testFirstSignInRacesSCIM(t *testing.T, c *cluster) {
 	g := c.newGroup(t, "first.sso", "--create-users")
 	ssoCodes, scimCodes := map[int]int{}, map[int]int{}
+	firstAccount := map[string]string{} // person → the account the racing sign-in got
 	for n := range firstSignIns {
 		p := newPerson("first", n)
 		b := c.browser(t)
@@ -324,8 +326,12 @@ func testFirstSignInRacesSCIM(t *testing.T, c *cluster) {
 		wg.Wait()
 		ssoCodes[cont.status]++
 		scimCodes[post.status]++
-		if cont.status != http.StatusSeeOther && cont.status != http.StatusConflict {
-			t.Errorf("%s: continue = %s, want 303 (created) or 409 (SCIM created it first)", p.UserName, cont)
+		if cont.status != http.StatusSeeOther {
+			t.Errorf("%s: continue = %s, want 303 (signed in, into whichever account was made first)", p.UserName, cont)
+		} else if u, err := b.me(t, 0); err != nil {
+			t.Errorf("%s: after the continue step: %v", p.UserName, err)
+		} else {
+			firstAccount[p.UserName] = u
 		}
 		if post.status != http.StatusCreated && !(post.status == http.StatusConflict && isSCIMError(post)) {
 			t.Errorf("%s: SCIM POST = %s, want 201 or a SCIM 409", p.UserName, post)
@@ -345,6 +351,9 @@ func testFirstSignInRacesSCIM(t *testing.T, c *cluster) {
 		}
 		if seen[u] {
 			t.Errorf("%s signed in as %s, someone else's account", p.UserName, u)
+		}
+		if first, ok := firstAccount[p.UserName]; ok && first != u {
+			t.Errorf("%s signed in as %s during the race and as %s afterwards", p.UserName, first, u)
 		}
 		seen[u] = true
 	}
