@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-sso/gatehouse/internal/proctest"
 	"github.com/gatehouse-sso/gatehouse/saml/samltest"
 )
 
@@ -44,30 +43,11 @@ func TestPostgresDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{"GATEHOUSE_DB": c.dsn("gatehouse", c.port), "GATEHOUSE_BASE_URL": samltest.Base}
-	token := setupGroup(t, bin, env)
-	idp := configureSAML(t, bin, env, "pgdiskfull")
-
-	const deadline = 5 * time.Second
-	srv := proctest.Start(t, bin, proctest.Options{Env: env, Args: []string{"--request-timeout", deadline.String()}})
-	ta := newTally(deadline)
-	sc := newSCIMClient(t, srv.URL, token, ta)
+	d := startDiskFullServer(t, bin, env, "pgdiskfull")
+	srv, ta, sc, ids, signIn := d.srv, d.tally, d.scim, d.ids, d.signIn
 	var acked []string
-	ids := map[string]string{}
-	for i := range 21 {
-		ext := fmt.Sprintf("user%02d", i)
-		if i == 0 {
-			ext = "00u1alice" // the NameID samltest's IdP sends
-		}
-		o := sc.create(ext)
-		if o.status != http.StatusCreated {
-			t.Fatalf("POST %s before the disk is full = %d %s", ext, o.status, o.detail)
-		}
-		ids[ext] = o.id
+	for ext := range ids {
 		acked = append(acked, ext)
-	}
-	signIn := signer(t, srv.URL, idp)
-	if got := signIn(); got.status != http.StatusSeeOther {
-		t.Fatalf("sign-in before the disk is full = %d, want 303", got.status)
 	}
 
 	filler := filepath.Join(dir, "filler")

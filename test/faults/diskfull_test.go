@@ -97,31 +97,8 @@ func TestSQLiteDiskFull(t *testing.T) {
 	bin := binary(t)
 	path := filepath.Join(dir, "gatehouse.db")
 	env := map[string]string{"GATEHOUSE_DB": "sqlite:" + path, "GATEHOUSE_BASE_URL": samltest.Base}
-	token := setupGroup(t, bin, env)
-	idp := configureSAML(t, bin, env, "diskfull")
-
-	const deadline = 5 * time.Second
-	srv := proctest.Start(t, bin, proctest.Options{Env: env, Args: []string{"--request-timeout", deadline.String()}})
-	ta := newTally(deadline)
-	sc := newSCIMClient(t, srv.URL, token, ta)
-
-	// Alice signs in with SAML; twenty more people are provisioned.
-	ids := map[string]string{}
-	for i := range 21 {
-		ext := fmt.Sprintf("user%02d", i)
-		if i == 0 {
-			ext = "00u1alice" // the NameID samltest's IdP sends
-		}
-		o := sc.create(ext)
-		if o.status != http.StatusCreated {
-			t.Fatalf("POST %s before the disk is full = %d %s", ext, o.status, o.detail)
-		}
-		ids[ext] = o.id
-	}
-	signIn := signer(t, srv.URL, idp)
-	if got := signIn(); got.status != http.StatusSeeOther {
-		t.Fatalf("sign-in before the disk is full = %d, want 303", got.status)
-	}
+	d := startDiskFullServer(t, bin, env, "diskfull")
+	srv, ta, sc, ids, signIn := d.srv, d.tally, d.scim, d.ids, d.signIn
 
 	// Checkpoint the WAL into the database and truncate it, so that the
 	// next write must grow a file; then fill the file system.
@@ -217,6 +194,44 @@ func TestSQLiteDiskFull(t *testing.T) {
 	t.Logf("space freed: first write acknowledged after %v; all checks after freeing took %v; %d users; integrity_check %s",
 		recovered.Round(time.Millisecond), sinceFree.Round(time.Millisecond), users, integrity)
 	t.Logf("all SCIM requests: %s", ta)
+}
+
+// diskFullServer is a server on a database whose disk the test will fill:
+// SAML configured, 21 people provisioned, alice signed in once.
+type diskFullServer struct {
+	srv    *proctest.Server
+	tally  *tally
+	scim   *scimClient
+	ids    map[string]string // externalId → SCIM id, of the 21
+	signIn func() signInResult
+}
+
+// startDiskFullServer sets up the group acme on the database of env, with
+// a test IdP called idpName, and starts the server with a 5 s request
+// deadline.
+func startDiskFullServer(t *testing.T, bin string, env map[string]string, idpName string) *diskFullServer {
+	t.Helper()
+	token := setupGroup(t, bin, env)
+	idp := configureSAML(t, bin, env, idpName)
+	const deadline = 5 * time.Second
+	srv := proctest.Start(t, bin, proctest.Options{Env: env, Args: []string{"--request-timeout", deadline.String()}})
+	d := &diskFullServer{srv: srv, tally: newTally(deadline), ids: map[string]string{}, signIn: signer(t, srv.URL, idp)}
+	d.scim = newSCIMClient(t, srv.URL, token, d.tally)
+	for i := range 21 {
+		ext := fmt.Sprintf("user%02d", i)
+		if i == 0 {
+			ext = "00u1alice" // the NameID samltest's IdP sends
+		}
+		o := d.scim.create(ext)
+		if o.status != http.StatusCreated {
+			t.Fatalf("POST %s before the disk is full = %d %s", ext, o.status, o.detail)
+		}
+		d.ids[ext] = o.id
+	}
+	if got := d.signIn(); got.status != http.StatusSeeOther {
+		t.Fatalf("sign-in before the disk is full = %d, want 303", got.status)
+	}
+	return d
 }
 
 // diskFull is what every 503 of a write refused for want of space says.
