@@ -382,6 +382,22 @@ func SAMLGroups(attrs map[string][]string) ([]string, bool) {
 	return out, found
 }
 
+// SAMLGroupsOverageAttribute is the claim Entra ID sends instead of the
+// groups claim when the user is in more groups than a SAML token holds
+// (150): a Microsoft Graph URL to read them from.
+const SAMLGroupsOverageAttribute = "http://schemas.microsoft.com/claims/groups.link"
+
+// SAMLGroupsOverage reports whether the assertion attributes carry Entra
+// ID's groups overage claim.
+func SAMLGroupsOverage(attrs map[string][]string) bool {
+	for name := range attrs {
+		if strings.EqualFold(name, SAMLGroupsOverageAttribute) {
+			return true
+		}
+	}
+	return false
+}
+
 // Roles is the role recompute of s's store, for other use cases (sign-in)
 // to call inside their transactions.
 func (s *Service) Roles() Roles { return Roles{SCIMGroups: s.SCIMGroups, Now: s.Now} }

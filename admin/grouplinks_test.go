@@ -262,4 +262,17 @@ func TestSAMLGroups(t *testing.T) {
 	if _, ok := admin.SAMLGroups(map[string][]string{"email": {"x"}}); ok {
 		t.Errorf("SAMLGroups(no groups attribute) found one")
 	}
+	for _, tt := range []struct {
+		attrs map[string][]string
+		want  bool
+	}{
+		{map[string][]string{"http://schemas.microsoft.com/claims/groups.link": {"https://graph.windows.net/tenant/users/oid/getMemberObjects"}}, true},
+		{map[string][]string{"HTTP://SCHEMAS.MICROSOFT.COM/CLAIMS/GROUPS.LINK": {"x"}}, true},
+		{attrs, false},
+		{nil, false},
+	} {
+		if got := admin.SAMLGroupsOverage(tt.attrs); got != tt.want {
+			t.Errorf("SAMLGroupsOverage(%v) = %v, want %v", tt.attrs, got, tt.want)
+		}
+	}
 }

@@ -246,8 +246,12 @@ func (s *Service) acs(ctx context.Context, g *gatehouse.Group, cfg *gatehouse.SA
 		// password first, then come back to link.
 		return Accepted{Outcome: OutcomePasswordFirst, Location: passwordFirst(g)}, nil, nil
 	}
-	if err := s.withGroups(ctx, g, a, flow, entry.ReferenceID); err != nil {
+	groups, err := s.withGroups(ctx, g, a, flow, entry.ReferenceID)
+	if err != nil {
 		return Accepted{}, nil, err
+	}
+	if groups != nil {
+		entry.Checks = checksJSON(append(v.Checks, *groups))
 	}
 	if req != nil {
 		flow.RequestID, flow.BrowserHash, flow.RelayState = req.ID, req.BrowserHash, req.RelayState

@@ -37,9 +37,11 @@ func (e *env) roleOf(userID int64) gatehouse.Role {
 	return m.Role
 }
 
-// TestSignInGroupLinks signs in with a groups attribute and checks that the
-// member's role follows the group links at once, with the sign-in's
-// reference in the audit trail.
+// TestSignInGroupLinks signs in with and without a groups attribute and
+// checks that the member's role follows the group links at once, with the
+// sign-in's reference in the audit trail and a "groups" check in its SAML
+// log entry: no attribute means no group (IdPs leave it out for someone in
+// none), except beside Entra ID's overage claim, which keeps the last ones.
 func TestSignInGroupLinks(t *testing.T) {
 	backends(t, 1, func(t *testing.T, e *env) {
 		ctx := context.Background()
@@ -55,17 +57,32 @@ func TestSignInGroupLinks(t *testing.T) {
 			attr   string
 			groups []string
 			want   gatehouse.Role
+			check  string // in the SAML log's groups check
 		}{
-			{"in the linked group", "groups", []string{"ENGINEERING", "Other"}, gatehouse.Developer},
-			{"no groups attribute keeps the last groups", "", nil, gatehouse.Developer},
-			{"left the linked group", "Groups", []string{"Sales"}, gatehouse.Guest},
-			{"Entra's claim", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups", []string{"engineering"}, gatehouse.Developer},
+			{"in the linked group", "groups", []string{"ENGINEERING", "Other"}, gatehouse.Developer, "2 IdP groups; linked: ENGINEERING"},
+			{"no groups attribute: in no group", "", nil, gatehouse.Guest, "no groups attribute"},
+			{"back in the linked group", "Groups", []string{"Engineering"}, gatehouse.Developer, "1 IdP groups; linked: Engineering"},
+			{"Entra's overage claim keeps the last groups", admin.SAMLGroupsOverageAttribute,
+				[]string{"https://graph.windows.net/0f1e/users/00u1alice/getMemberObjects"}, gatehouse.Developer, "the groups of the last sign-in stay"},
+			{"left the linked group", "Groups", []string{"Sales"}, gatehouse.Guest, "1 IdP groups, none of them linked"},
+			{"Entra's claim", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups", []string{"engineering"}, gatehouse.Developer, "linked: engineering"},
 		}
 		for _, st := range steps {
 			b := e.browser()
 			b.continueTo(b.callback(e.group.Path, e.signedWithGroups("00u1alice", st.attr, st.groups...), ""), sso.AccountPath)
 			if got := e.roleOf(si.UserID); got != st.want {
 				t.Errorf("%s: role = %v, want %v", st.name, got, st.want)
+			}
+			entries, _, err := e.s.ListSAMLLogs(ctx, e.group.ID, store.Page{Limit: 1})
+			if err != nil || len(entries) != 1 {
+				t.Fatalf("ListSAMLLogs = %d entries, %v", len(entries), err)
+			}
+			var checks []struct{ Name, Detail string }
+			if err := json.Unmarshal(entries[0].Checks, &checks); err != nil || len(checks) == 0 {
+				t.Fatalf("%s: SAML log checks %s: %v", st.name, entries[0].Checks, err)
+			}
+			if last := checks[len(checks)-1]; last.Name != sso.GroupsCheck || !strings.Contains(last.Detail, st.check) {
+				t.Errorf("%s: last SAML log check = %s %q, want %s saying %q", st.name, last.Name, last.Detail, sso.GroupsCheck, st.check)
 			}
 		}
 		events, _, err := e.s.ListAuditEvents(ctx, e.group.ID, store.Page{Limit: 50})
@@ -96,8 +113,9 @@ func TestSignInGroupLinks(t *testing.T) {
 			}
 			causes = append(causes, d.Cause.Kind+":"+d.Role)
 		}
-		// Newest first: back to developer (Entra), guest, developer.
-		want := "saml_sign_in:developer saml_sign_in:guest saml_sign_in:developer"
+		// Newest first: developer (Entra), guest (left), developer (back
+		// in), guest (no attribute), developer (joined).
+		want := "saml_sign_in:developer saml_sign_in:guest saml_sign_in:developer saml_sign_in:guest saml_sign_in:developer"
 		if got := strings.Join(causes, " "); got != want {
 			t.Errorf("role changes = %q, want %q", got, want)
 		}
