@@ -182,7 +182,35 @@ func (s *Service) verifyReport(ctx context.Context, g *gatehouse.Group, f *gateh
 		return Result{}, err
 	}
 	rep.Advice = VerifyAdvice(rep.NameID, rep.NameIDFormat, rep.StoredNameID)
+	links, err := s.Store.ListGroupLinks(ctx, g.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	rep.Advice = append(rep.Advice, GroupsAdvice(len(links), d.Attributes, d.Cut)...)
 	return Result{Verify: rep}, nil
+}
+
+// GroupsAdvice is the advice on a tested response's groups, for a group
+// with links links: the groups overage claim, or no groups attribute at
+// all (unless cut says attributes were left out of the report).
+func GroupsAdvice(links int, attrs map[string][]string, cut bool) []string {
+	if links == 0 {
+		return nil
+	}
+	if _, ok := admin.SAMLGroups(attrs); ok {
+		return nil
+	}
+	if admin.SAMLGroupsOverage(attrs) {
+		return []string{fmt.Sprintf("Entra ID sent its groups overage claim instead of your groups: you are in more groups than a SAML token holds (150), "+
+			"so the group's %d links cannot follow your groups at sign-in (the groups of your last sign-in stay). "+
+			"Limit the groups claim to the groups assigned to the application, or push groups over SCIM.", links)}
+	}
+	if cut {
+		return nil
+	}
+	return []string{fmt.Sprintf("The group has %d group links, but the response carries no groups attribute (groups, Groups or Entra ID's groups claim), "+
+		"which Gatehouse reads as \"in no IdP group\". That is right only if you are in none of the groups the IdP sends; "+
+		"otherwise add a groups claim at the IdP.", links)}
 }
 
 // VerifyAdvice is GitLab's "Verify SAML configuration" advice (behaviour.md

@@ -40,3 +40,33 @@ func TestVerifyAdvice(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupsAdvice(t *testing.T) {
+	entraGroups := "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
+	overage := map[string][]string{"http://schemas.microsoft.com/claims/groups.link": {"https://graph.windows.net/t/users/u/getMemberObjects"}}
+	tests := []struct {
+		name  string
+		links int
+		attrs map[string][]string
+		cut   bool
+		want  string // a phrase of the one piece of advice; "" for none
+	}{
+		{"no links", 0, nil, false, ""},
+		{"groups sent", 2, map[string][]string{"groups": {"Engineering"}}, false, ""},
+		{"Entra's claim sent", 2, map[string][]string{entraGroups: {"0b8c3f7e-6d8c-4a1e-9b1e-2f1d5c6a7b8c"}}, false, ""},
+		{"an empty groups attribute", 2, map[string][]string{"Groups": nil}, false, ""},
+		{"no groups attribute", 2, map[string][]string{"email": {"a@example.com"}}, false, "carries no groups attribute"},
+		{"no groups attribute, but the report was cut", 2, map[string][]string{"email": {"a@example.com"}}, true, ""},
+		{"overage", 3, overage, false, "the group's 3 links cannot follow your groups"},
+		{"overage, cut", 3, overage, true, "overage claim"},
+	}
+	for _, tt := range tests {
+		got := sso.GroupsAdvice(tt.links, tt.attrs, tt.cut)
+		switch {
+		case tt.want == "" && len(got) != 0:
+			t.Errorf("%s: GroupsAdvice = %q, want none", tt.name, got)
+		case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], tt.want)):
+			t.Errorf("%s: GroupsAdvice = %q, want one saying %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -576,6 +576,22 @@ func TestVerifySAMLConfiguration(t *testing.T) {
 			wantBody(t, "email NameID", res, "instead of email")
 		})
 
+		t.Run("group links without a groups attribute", func(t *testing.T) {
+			link, _, err := e.adm.AddGroupLink(ctx, admin.System, e.group.Path, "Engineering", gatehouse.Developer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if _, err := e.adm.RemoveGroupLink(ctx, admin.System, e.group.Path, link.ID); err != nil {
+					t.Fatal(err)
+				}
+			}()
+			b := e.signIn("olga")
+			resp, _ := samltest.SignIn(t, e.crewjam("00u1olga"), b.verify())
+			res := b.follow(b.callback("acme.corp", resp, ""))
+			wantBody(t, "verify page", res, "The group has 1 group links, but the response carries no groups attribute", "passed every check")
+		})
+
 		t.Run("only owners", func(t *testing.T) {
 			if res := e.signIn("mia").post(settingsPage+"/verify", url.Values{}); res.status != http.StatusForbidden {
 				t.Errorf("POST verify as a member = %d, want 403", res.status)
