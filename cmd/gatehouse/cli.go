@@ -179,7 +179,7 @@ func (c *cli) newFlags(name, argsHelp string) *flag.FlagSet {
 var envFlags = map[string]bool{
 	"db": true, "addr": true, "base-url": true, "log-format": true, "secret-key-file": true,
 	"tls-cert": true, "tls-key": true, "trusted-proxies": true, "metrics-group-labels": true,
-	"demo": true, "drain-delay": true, "request-timeout": true,
+	"demo": true, "drain-delay": true, "request-timeout": true, "scim-rate-limit": true,
 }
 
 // envName is the variable a flag reads: GATEHOUSE_ and the flag in upper case

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -37,6 +38,7 @@ func runServe(ctx context.Context, c *cli) error {
 	demoMode := fs.Bool("demo", false, "demo mode, for trying Gatehouse only: a group \"demo\" whose identity provider is a built-in simulator (env GATEHOUSE_DEMO)")
 	drainDelay := fs.Duration("drain-delay", 0, "on SIGTERM, go on serving this long while /-/ready answers 503, so load balancers stop sending requests before the listener closes (env GATEHOUSE_DRAIN_DELAY)")
 	requestTimeout := fs.Duration("request-timeout", server.DefaultRequestTimeout, "longest a request may work, database waits included; past it the answer is 503 (env GATEHOUSE_REQUEST_TIMEOUT)")
+	scimRate := fs.Float64("scim-rate-limit", scimhttp.DefaultRateLimit, "SCIM requests per second one group may make of this server (a second's worth at once) before it is answered 429 with Retry-After; 0 turns the limit off (env GATEHOUSE_SCIM_RATE_LIMIT)")
 	adminPWFile := fs.String("initial-admin-password-file", "", "file holding the password of the first administrator, root (default: generate a one-time password and print it once)")
 	if err := c.parse(fs); err != nil {
 		return err
@@ -51,6 +53,9 @@ func runServe(ctx context.Context, c *cli) error {
 	}
 	if *requestTimeout <= 0 {
 		return usagef("--request-timeout %v: give a positive duration such as 15s", *requestTimeout)
+	}
+	if *scimRate < 0 || math.IsNaN(*scimRate) || math.IsInf(*scimRate, 0) {
+		return usagef("--scim-rate-limit %v: give requests per second, such as 500, or 0 for no limit", *scimRate)
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together; give both or neither")
@@ -148,6 +153,7 @@ func runServe(ctx context.Context, c *cli) error {
 		BaseURL:    srv.BaseURL().String(),
 		Metrics:    scimhttp.NewMetrics(srv.Registry(), *groupLabels),
 		RequestLog: requestLog,
+		RateLimit:  *scimRate,
 	}).Register(srv)
 	signIn := &sso.Service{Store: s, BaseURL: srv.BaseURL().String(), Keys: sso.KeyPair{Key: samlKeys.Key, Certificate: samlKeys.Certificate},
 		Admin: accounts}

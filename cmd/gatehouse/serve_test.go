@@ -219,6 +219,9 @@ func TestServeBadFlags(t *testing.T) {
 		{"cert without key", []string{"--tls-cert", "c.pem"}, nil, "go together"},
 		{"bad proxy", []string{"--trusted-proxies", "10.0.0.0/99"}, nil, "10.0.0.0/99"},
 		{"bad proxy env", nil, map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "nonsense"}, "nonsense"},
+		{"negative SCIM rate", []string{"--scim-rate-limit", "-1"}, nil, "--scim-rate-limit -1: give requests per second"},
+		{"SCIM rate not a number", []string{"--scim-rate-limit", "lots"}, nil, "scim-rate-limit"},
+		{"infinite SCIM rate env", nil, map[string]string{"GATEHOUSE_SCIM_RATE_LIMIT": "+Inf"}, "--scim-rate-limit +Inf"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

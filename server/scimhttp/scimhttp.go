@@ -54,8 +54,14 @@ type Handler struct {
 	RequestLog *scimlog.Writer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RateLimit is how many requests per second one group may make of
+	// this server (and up to a second's worth at once) before it is
+	// answered 429 with Retry-After; 0 means no limit. serve uses
+	// DefaultRateLimit unless told otherwise.
+	RateLimit float64
 
-	auth authCache
+	auth  authCache
+	limit rateLimiter
 }
 
 // Register adds the SCIM routes to srv.
@@ -135,6 +141,14 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, out *outcome)
 		return err
 	}
 	out.op, out.group = "unknown", g.Path
+	if h.RateLimit > 0 {
+		if ok, wait := h.limit.take(g.ID, h.now(), h.RateLimit); !ok {
+			// Not recorded in the group's request log: a flood would
+			// write it as fast as it came. The metrics count it.
+			out.op = "throttled"
+			return throttled(w, wait, h.RateLimit)
+		}
+	}
 	req := &request{
 		w: w, r: r,
 		caller: provision.Caller{Group: g, TokenID: tok.ID, RequestID: server.RequestID(r.Context())},

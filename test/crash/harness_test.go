@@ -139,7 +139,11 @@ func setup(t *testing.T, bin string, b backend) *fixture {
 	run("migrate")
 	run("user", "create", "--username", "owner", "--email", "owner@example.com")
 	run("group", "create", "--path", groupPath, "--owner", "owner")
-	f := &fixture{backend: b, bin: bin, serveEnv: env}
+	// The writers go as fast as the server lets them, and what is tested
+	// is what survives a crash, not the SCIM rate limit (which has tests
+	// of its own): it is off.
+	serveEnv := map[string]string{"GATEHOUSE_DB": b.db, "GATEHOUSE_SCIM_RATE_LIMIT": "0"}
+	f := &fixture{backend: b, bin: bin, serveEnv: serveEnv}
 	f.scim = run("scim", "token", "reset", "--group", groupPath)
 	f.pat = run("token", "create", "--user", "owner")
 	f.ackPath = filepath.Join(t.TempDir(), "acks.jsonl")
