@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -74,41 +75,69 @@ type reply struct {
 
 // call sends a SCIM request to the next node with the token, counts its
 // status in rec, and returns the answer. An error is a request that got no
-// answer, or a body that could not be read.
+// answer, or a body that could not be read. A 429 is counted, then waited
+// out as its Retry-After says and sent again, as Okta and Entra ID do, up
+// to maxThrottled times.
 func (t *Target) call(ctx context.Context, rec *recorder, method, path string, body any) (reply, error) {
-	var rd io.Reader
+	var payload []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
 			return reply{}, err
 		}
-		rd = bytes.NewReader(b)
+	}
+	for attempt := 1; ; attempt++ {
+		r, wait, err := t.send(ctx, rec, method, path, payload)
+		if err != nil || r.status != http.StatusTooManyRequests || attempt == maxThrottled {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// maxThrottled is how many times call sends a request that is answered 429.
+const maxThrottled = 10
+
+// send sends the request once; wait is the answer's Retry-After (1 s when
+// it has none, at most 30 s).
+func (t *Target) send(ctx context.Context, rec *recorder, method, path string, payload []byte) (r reply, wait time.Duration, err error) {
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, t.base()+path, rd)
 	if err != nil {
-		return reply{}, err
+		return reply{}, 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+t.Token)
 	req.Header.Set("Accept", "application/scim+json")
 	if t.UserAgent != "" {
 		req.Header.Set("User-Agent", t.UserAgent)
 	}
-	if body != nil {
+	if payload != nil {
 		req.Header.Set("Content-Type", "application/scim+json; charset=utf-8")
 	}
 	t0 := time.Now()
 	resp, err := t.client().Do(req)
 	if err != nil {
 		rec.request(kind(method, path), 0, time.Since(t0))
-		return reply{}, err
+		return reply{}, 0, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	rec.request(kind(method, path), resp.StatusCode, time.Since(t0))
-	if err != nil {
-		return reply{status: resp.StatusCode}, err
+	wait = time.Second
+	if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs > 0 {
+		wait = min(time.Duration(secs)*time.Second, 30*time.Second)
 	}
-	return reply{status: resp.StatusCode, body: b}, nil
+	if err != nil {
+		return reply{status: resp.StatusCode}, wait, err
+	}
+	return reply{status: resp.StatusCode, body: b}, wait, nil
 }
 
 // kind names a SCIM request's kind for the latency breakdown.
