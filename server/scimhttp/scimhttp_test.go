@@ -48,6 +48,12 @@ func TestAuthentication(t *testing.T) {
 			{"token on another group's URL", e.url + scimhttp.Prefix + "other/Users", "Bearer " + e.token},
 			{"unknown group", e.url + scimhttp.Prefix + "nowhere/Users", "Bearer " + e.token},
 			{"unknown group id", e.url + scimhttp.Prefix + "999999/Users", "Bearer " + e.token},
+			{"Bearer without a token", e.byPath() + "/Users", "Bearer"},
+			{"Bearer and a space", e.byPath() + "/Users", "Bearer "},
+			{"the token without a scheme", e.byPath() + "/Users", e.token},
+			{"the token in the query", e.byPath() + "/Users?access_token=" + e.token, ""},
+			{"the token with a character more", e.byPath() + "/Users", "Bearer " + e.token + "A"},
+			{"the token cut short", e.byPath() + "/Users", "Bearer " + e.token[:len(e.token)-1]},
 		}
 		var first string
 		for _, tt := range tests {
@@ -70,6 +76,20 @@ func TestAuthentication(t *testing.T) {
 				first = detail
 			} else if detail != first {
 				t.Errorf("%s: detail %q differs from %q: it must reveal nothing", tt.name, detail, first)
+			}
+		}
+		// The scheme's letter case does not matter (RFC 9110 §11.1), nor
+		// do spaces around the token.
+		for _, header := range []string{"bearer " + e.token, "BEARER " + e.token, "Bearer  " + e.token + " "} {
+			req, _ := http.NewRequest("GET", e.byPath()+"/Users?count=0", nil)
+			req.Header.Set("Authorization", header)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("Authorization %q = %d, want 200", strings.Replace(header, e.token, "<token>", 1), resp.StatusCode)
 			}
 		}
 	})
