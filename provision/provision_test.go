@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -243,7 +244,33 @@ func TestDeprovisionAndReprovision(t *testing.T) {
 		if m := e.member(si.UserID); m == nil || m.Role != gatehouse.Maintainer || m.RoleSource != gatehouse.RoleDirect {
 			t.Errorf("membership after re-adding = %+v, want maintainer restored, direct (group links leave it)", m)
 		}
+		wantActions(t, e, si.SCIMID, "scim_user_provisioned", "scim_user_deprovisioned", "scim_user_reprovisioned")
 	})
+}
+
+// wantActions checks the audit trail of the SCIM identity id: the actions
+// named, in order (other actions between them are allowed).
+func wantActions(t *testing.T, e *env, id string, want ...string) {
+	t.Helper()
+	evs, _, err := e.s.ListAuditEvents(context.Background(), e.group.ID, store.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := len(evs) - 1; i >= 0; i-- { // oldest first
+		if evs[i].TargetKind == "scim_identity" && evs[i].TargetID == id {
+			got = append(got, evs[i].Action)
+		}
+	}
+	rest := got
+	for _, w := range want {
+		i := slices.Index(rest, w)
+		if i < 0 {
+			t.Errorf("audit trail of %s = %v, want %v in that order", id, got, want)
+			return
+		}
+		rest = rest[i+1:]
+	}
 }
 
 func TestDeleteThenPostAgain(t *testing.T) {
@@ -269,6 +296,8 @@ func TestDeleteThenPostAgain(t *testing.T) {
 		if back.SCIMID == si.SCIMID || back.UserID != si.UserID {
 			t.Errorf("POST after DELETE = id %s user %d, want a new id on the same account %d", back.SCIMID, back.UserID, si.UserID)
 		}
+		wantActions(t, e, si.SCIMID, "scim_user_provisioned", "scim_user_deleted")
+		wantActions(t, e, back.SCIMID, "scim_user_provisioned")
 		if m := e.member(si.UserID); m == nil || m.Role != gatehouse.Developer || m.RoleSource != gatehouse.RoleDirect {
 			t.Errorf("membership = %+v, want developer restored, direct", m)
 		}
