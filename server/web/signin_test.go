@@ -1,9 +1,14 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
+	"encoding/base64"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -272,6 +277,31 @@ func TestFlowAcrossNodes(t *testing.T) {
 		b.node = e.nodes[1]
 		b.continueTo(b.callback("acme.corp", resp, ""), "/-/account?from=node0")
 		b.wantSignedInAs("alice")
+	})
+}
+
+// TestOneResponsePerRequest: an AuthnRequest is answered once. A second
+// response the IdP signs for the same request (a second tab, a double
+// submit, an attacker holding one) is refused, on SQLite as on PostgreSQL,
+// and so is a response naming a request another group made.
+func TestOneResponsePerRequest(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		e.provision("00u1alice", "alice@acme.example", "alice@acme.example")
+		b := e.browser()
+		redirect := b.start("acme.corp", "")
+		first, _ := samltest.SignIn(t, e.crewjam("00u1alice"), redirect)
+		second, _ := samltest.SignIn(t, e.crewjam("00u1alice"), redirect)
+		b.continueTo(b.callback("acme.corp", first, ""), "/-/account")
+		e.wantFailure("a second response to the same request", e.group, e.browser().callback("acme.corp", second, ""), http.StatusBadRequest, "invalid")
+
+		// other's request, answered by acme.corp's IdP for acme.corp.
+		u, err := url.Parse(e.browser().start("other", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherRequest := requestID(t, u.Query().Get("SAMLRequest"))
+		e.wantFailure("a response to another group's request", e.group,
+			e.browser().callback("acme.corp", e.signed(e.group, e.okta, "00u1alice", otherRequest), ""), http.StatusBadRequest, "invalid")
 	})
 }
 
@@ -656,4 +686,23 @@ func TestCertificateRotationThroughCrewjam(t *testing.T) {
 		b.continueTo(b.callback("acme.corp", resp, ""), "/-/account")
 		b.wantSignedInAs("alice")
 	})
+}
+
+// requestID reads the ID of a redirect-binding SAMLRequest (base64 of
+// raw DEFLATE).
+func requestID(t *testing.T, samlRequest string) string {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(samlRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xml, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(` ID="([^"]+)"`).FindSubmatch(xml)
+	if m == nil {
+		t.Fatalf("no ID in the AuthnRequest %s", xml)
+	}
+	return string(m[1])
 }
