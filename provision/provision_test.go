@@ -429,6 +429,56 @@ func TestConcurrentIdenticalPosts(t *testing.T) {
 	})
 }
 
+// TestPostRacingDelete: the IdP deletes a user while a POST of the same
+// person arrives (a re-assignment right after an unassignment). Whichever
+// wins, each request gets a success or a SCIM 404/409, never anything
+// else, and the group ends with at most one live identity for the person,
+// on one account (security.md §2.9).
+func TestPostRacingDelete(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		accounts := map[int64]bool{}
+		for round := range 10 {
+			doc := func() *scim.UserDoc { return user(t, "00uRD", "rd@acme.example", "rd@acme.example") }
+			si, err := e.svc.Create(ctx, e.caller, doc())
+			if err != nil {
+				t.Fatalf("round %d: create: %v", round, err)
+			}
+			accounts[si.UserID] = true
+			var delErr, postErr error
+			var posted *gatehouse.SCIMIdentity
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Go(func() { <-start; delErr = e.svc.Delete(ctx, e.caller, si.SCIMID, 0) })
+			wg.Go(func() { <-start; posted, postErr = e.svc.Create(ctx, e.caller, doc()) })
+			close(start)
+			wg.Wait()
+			for what, err := range map[string]error{"DELETE": delErr, "POST": postErr} {
+				var se *scim.Error
+				if err != nil && (!errors.As(err, &se) || (se.Status != http.StatusNotFound && se.Status != http.StatusConflict)) {
+					t.Errorf("round %d: %s = %v, want success, 404 or 409", round, what, err)
+				}
+			}
+			if posted != nil {
+				accounts[posted.UserID] = true
+			}
+			live, total, err := e.svc.List(ctx, e.group.ID, nil, store.Page{Limit: 10})
+			if err != nil || total > 1 {
+				t.Fatalf("round %d: %d live identities (%v, %v), want at most 1", round, total, live, err)
+			}
+			// Clean up for the next round: whatever is live goes.
+			for _, l := range live {
+				if err := e.svc.Delete(ctx, e.caller, l.SCIMID, 0); err != nil {
+					t.Fatalf("round %d: clean-up delete: %v", round, err)
+				}
+			}
+		}
+		if len(accounts) != 1 {
+			t.Errorf("the person had %d accounts over the rounds, want 1 (deleting never deletes the account)", len(accounts))
+		}
+	})
+}
+
 func TestCreateNeedsEmail(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		u, err := scim.ParseUser([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"nomail"}`))
