@@ -706,3 +706,36 @@ func requestID(t *testing.T, samlRequest string) string {
 	}
 	return string(m[1])
 }
+
+// TestIdPStatusMessageIsEscaped: the IdP's StatusMessage of a refused
+// response is shown, on the person's failure page and in the owner's SAML
+// log entry, as quoted text, never as markup (security.md §1.19).
+func TestIdPStatusMessageIsEscaped(t *testing.T) {
+	backends(t, 1, func(t *testing.T, e *env) {
+		people(t, e)
+		const markup = `<script>alert("owned")</script><img src=x onerror=alert(1)>`
+		spec := e.okta.Spec(e.nodes[0].svc.SP(e.group), nowUTC())
+		spec.Status = "urn:oasis:names:tc:SAML:2.0:status:Responder"
+		spec.SubStatus = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
+		spec.StatusMessage = markup
+		res := e.browser().callback("acme.corp", samltest.Encode(e.okta.Response(t, spec)), "")
+		e.wantFailure("a refused response with markup in its StatusMessage", e.group, res, http.StatusBadRequest, "invalid")
+		if strings.Contains(res.body, "<script>alert") || strings.Contains(res.body, "<img src") {
+			t.Errorf("the failure page renders the IdP's markup:\n%s", res.body)
+		}
+		m := refPattern.FindStringSubmatch(res.body)
+		if m == nil {
+			t.Fatal("no reference on the failure page")
+		}
+		page := e.signIn("olga").get("/groups/acme.corp/-/saml/log/" + m[1])
+		if page.status != http.StatusOK {
+			t.Fatalf("the owner's log entry = %d", page.status)
+		}
+		if strings.Contains(page.body, "<script>alert") || strings.Contains(page.body, "<img src") {
+			t.Errorf("the owner's SAML log entry renders the IdP's markup:\n%s", page.body)
+		}
+		if !strings.Contains(page.body, `with the message &#34;\u003cscript\u003ealert(`) {
+			t.Errorf("the owner's SAML log entry does not show the StatusMessage as quoted text:\n%s", page.body)
+		}
+	})
+}
