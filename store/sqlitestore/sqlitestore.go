@@ -122,17 +122,10 @@ func Open(ctx context.Context, path string, opts Options) (store.Store, error) {
 		return &gatehouse.Error{Kind: kind, Op: op, Message: fmt.Sprintf("%s the SQLite database %q failed", what, path), Err: err}
 	}
 
-	writer, err := sql.Open("sqlite", dsn(path, writerParams))
+	// The writer's one connection stays open: opening one re-runs the
+	// pragmas.
+	writer, err := openPool(ctx, path, writerParams, 1)
 	if err != nil {
-		return nil, fail("opening", err)
-	}
-	writer.SetMaxOpenConns(1)
-	// Keep the one connection open: opening one re-runs the pragmas.
-	writer.SetMaxIdleConns(1)
-	writer.SetConnMaxIdleTime(0)
-	writer.SetConnMaxLifetime(0)
-	if err := connect(ctx, writer); err != nil {
-		writer.Close()
 		return nil, fail("opening", err)
 	}
 	known, err := sqldb.Migrate(ctx, sqldb.MigrateConfig{
@@ -148,30 +141,13 @@ func Open(ctx context.Context, path string, opts Options) (store.Store, error) {
 
 	// The reader opens after migrating, so that the file is already in WAL
 	// mode and its journal_mode pragma has nothing to change.
-	reader, err := sql.Open("sqlite", dsn(path, readerParams))
+	reader, err := openPool(ctx, path, readerParams, readConns)
 	if err != nil {
 		writer.Close()
 		return nil, fail("opening", err)
 	}
-	reader.SetMaxOpenConns(readConns)
-	reader.SetMaxIdleConns(readConns)
-	if err := connect(ctx, reader); err != nil {
-		reader.Close()
-		writer.Close()
-		return nil, fail("opening", err)
-	}
-	cpDB, err := sql.Open("sqlite", dsn(path, checkpointParams))
+	cpDB, err := openPool(ctx, path, checkpointParams, 1)
 	if err != nil {
-		reader.Close()
-		writer.Close()
-		return nil, fail("opening", err)
-	}
-	cpDB.SetMaxOpenConns(1)
-	cpDB.SetMaxIdleConns(1)
-	cpDB.SetConnMaxIdleTime(0)
-	cpDB.SetConnMaxLifetime(0)
-	if err := connect(ctx, cpDB); err != nil {
-		cpDB.Close()
 		reader.Close()
 		writer.Close()
 		return nil, fail("opening", err)
@@ -192,6 +168,24 @@ func Open(ctx context.Context, path string, opts Options) (store.Store, error) {
 		Committed:   cp.committed,
 		Close:       cp.close,
 	}), nil
+}
+
+// openPool opens a pool of up to n connections to the file at path with
+// params, all kept open once made, and connects its first.
+func openPool(ctx context.Context, path, params string, n int) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn(path, params))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	if err := connect(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // connectTimeout bounds how long connect retries.
