@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,9 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/gatehouse-sso/gatehouse/internal/proctest"
 	"github.com/gatehouse-sso/gatehouse/store"
 )
 
@@ -30,22 +29,7 @@ func (f *fakeDB) Stats() map[string]sql.DBStats  { return f.stats }
 
 // logBuffer collects JSON log lines; it is safe for the concurrent writes of a
 // real server's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer struct{ proctest.Buffer }
 
 // lines returns the log records decoded.
 func (b *logBuffer) lines(t *testing.T) []map[string]any {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-sso/gatehouse"
 	"github.com/gatehouse-sso/gatehouse/admin"
+	"github.com/gatehouse-sso/gatehouse/internal/proctest"
 	"github.com/gatehouse-sso/gatehouse/saml/samltest"
 	"github.com/gatehouse-sso/gatehouse/sso"
 	"github.com/gatehouse-sso/gatehouse/store/sqlitestore/sqlitestoretest"
@@ -66,7 +67,7 @@ func TestRefreshMetadataLoop(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			now = now.Add(13 * time.Hour) // due; set before the loop starts
 			body <- tt.serve
-			logs := &syncBuffer{}
+			logs := &proctest.Buffer{}
 			log := slog.New(slog.NewTextHandler(logs, nil))
 			loopCtx, cancel := context.WithCancel(ctx)
 			done := make(chan struct{})
@@ -164,7 +165,7 @@ func TestSweepExpiredLoop(t *testing.T) {
 	mu.Lock()
 	now = start.Add(6 * time.Minute)
 	mu.Unlock()
-	logs := &syncBuffer{}
+	logs := &proctest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	loopCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

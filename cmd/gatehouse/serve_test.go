@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -26,30 +25,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-sso/gatehouse/internal/proctest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // node is one running "gatehouse serve".
 type node struct {
 	addr   string
-	stderr *syncBuffer
+	stderr *proctest.Buffer
 	stop   func() error
 }
 
@@ -68,7 +51,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *node {
 // launchServe is startServe for any goroutine: it returns what went wrong.
 func launchServe(env map[string]string, args ...string) (*node, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	errb := &syncBuffer{}
+	errb := &proctest.Buffer{}
 	done := make(chan error, 1)
 	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	go func() {
@@ -347,7 +330,7 @@ func TestSIGTERM(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--db", "sqlite:"+filepath.Join(dir, "g.db"))
-	errb := &syncBuffer{}
+	errb := &proctest.Buffer{}
 	cmd.Stderr = errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -165,6 +165,13 @@ func (l *Buffer) String() string {
 	return l.b.String()
 }
 
+// Reset empties the buffer.
+func (l *Buffer) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Reset()
+}
+
 // Options configure a server process.
 type Options struct {
 	Env  map[string]string // added to this process's environment

@@ -17,11 +17,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-sso/gatehouse/admin"
+	"github.com/gatehouse-sso/gatehouse/internal/proctest"
 	"github.com/gatehouse-sso/gatehouse/password"
 	"github.com/gatehouse-sso/gatehouse/provision"
 	"github.com/gatehouse-sso/gatehouse/scimlog"
@@ -74,9 +74,9 @@ const hangAfter = time.Minute
 type fuzzEnv struct {
 	adm  *admin.Service
 	srv  *server.Server
-	log  *syncBuffer // the server's log of the current input
-	base string      // the server's base URL
-	n    int         // groups created so far
+	log  *proctest.Buffer // the server's log of the current input
+	base string           // the server's base URL
+	n    int              // groups created so far
 	// cur is the group of the next input; nil when the last input may
 	// have changed it. GET and HEAD share a group, so that reading costs
 	// no set-up.
@@ -85,7 +85,7 @@ type fuzzEnv struct {
 
 func newFuzzEnv(f testing.TB) *fuzzEnv {
 	s := sqlitestoretest.Open(f)
-	fz := &fuzzEnv{adm: &admin.Service{Store: s, PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}, log: &syncBuffer{}}
+	fz := &fuzzEnv{adm: &admin.Service{Store: s, PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}, log: &proctest.Buffer{}}
 	if _, err := fz.adm.CreateUser(context.Background(), admin.System, admin.NewUser{Username: "owner", Email: "owner@example.com"}); err != nil {
 		f.Fatal(err)
 	}
@@ -312,28 +312,4 @@ func parseFixture(text string) (seed, bool) {
 	}
 	s.body = strings.TrimSpace(strings.Join(lines[start:i], "\n"))
 	return s, true
-}
-
-// syncBuffer is a buffer for the server's log, safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.b.Reset()
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
