@@ -71,6 +71,11 @@ func TestRateLimit(t *testing.T) {
 	if r := list(e.byPath(), "gh-scim-wrong"); r.status != http.StatusUnauthorized {
 		t.Errorf("a bad token over the limit = %d, want 401", r.status)
 	}
+	// The three refusals are counted under their own operation.
+	const counted = `gatehouse_scim_requests_total{operation="throttled",status="429"} 3`
+	if m := e.do(http.MethodGet, e.url+"/metrics", "", "", ""); !strings.Contains(m.body, counted) {
+		t.Errorf("/metrics lacks %s", counted)
+	}
 }
 
 // TestRateLimitUnderFlood floods one group from 8 clients while another
